@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every place where a stallkit BPF program can lose data has a counter; userspace prints them. */
+#ifndef STALLKIT_LOSS_H
+#define STALLKIT_LOSS_H
+
+enum loss_kind {
+	LOSS_RINGBUF_FULL,	/* event dropped: ring buffer full */
+	LOSS_AGG_MAP_FULL,	/* aggregation map full: a row or bucket not counted */
+	LOSS_SLOTS_FULL,	/* more distinct keys than preallocated slots */
+	LOSS_TASK_STORAGE,	/* per-thread task storage could not be created */
+	LOSS_THREAD_SLOT,	/* a thread ID beyond the per-thread array (pid_max grew) */
+	LOSS_STACK_MAP_FULL,	/* stack map full or hash collision */
+	LOSS_STACK_READ,	/* stack could not be read */
+	LOSS_ARGS_READ,		/* syscall arguments could not be read from user memory */
+	LOSS_KINDS,
+};
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The BPF loader: what this kernel allows (learned by loading and attaching tiny programs),
+ * which flavour each tracepoint hook uses, loading and attaching, and one human sentence when
+ * something fails.  libbpf's own log goes to stderr only with -v.
+ */
+#ifndef STALLKIT_LOADER_H
+#define STALLKIT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <bpf/libbpf.h>
+
+enum feature {
+	FEATURE_TP_BTF,
+	FEATURE_RAW_TP,
+	FEATURE_TRACEPOINT,
+	FEATURE_FENTRY,
+	FEATURE_KPROBE,
+	FEATURE_UPROBE,
+	FEATURE_RINGBUF,
+	FEATURE_TASK_STORAGE,
+	FEATURE_COUNT,
+};
+
+/* Checks privileges, routes libbpf's log; false (with a message printed) if BPF cannot work. */
+bool loader_init(bool verbose);
+bool loader_verbose(void);
+
+const char *feature_name(enum feature f);
+/* Probes once, by a real load and attach; the answer is cached. */
+bool feature_available(enum feature f);
+/* Why it is not available, in words (empty if it is). */
+const char *feature_why_not(enum feature f);
+
+enum hook_flavour {
+	HOOK_NONE,
+	HOOK_TP_BTF,
+	HOOK_RAW_TP,
+	HOOK_TRACEPOINT,
+};
+
+const char *hook_flavour_name(enum hook_flavour flavour);
+
+/*
+ * A kernel tracepoint, handled by one BPF program written as SEC("raw_tp/<name>"): the loader
+ * turns it into tp_btf when the kernel allows (typed arguments, same cost), keeps it raw_tp
+ * otherwise, and uses the classic tracepoint program (a different context layout, so a second
+ * small entry point into the same handler) only when neither works.
+ */
+struct tp_hook {
+	const char *category; /* "raw_syscalls" */
+	const char *name;     /* "sys_enter" */
+	struct bpf_program *raw;
+	struct bpf_program *classic; /* may be NULL */
+	enum hook_flavour flavour;   /* chosen by loader_prepare_hooks() */
+	struct bpf_link *link;
+};
+
+/* Before load: choose each hook's flavour and set program types and autoload.  Prints a note
+ * for every fallback; -1 (message printed) if a hook has no usable flavour. */
+int loader_prepare_hooks(struct tp_hook *hooks, size_t n);
+/* Load a skeleton's object (and map its global data); -1 with the failure explained in one
+ * sentence. */
+int loader_load(struct bpf_object_skeleton *skeleton);
+int loader_attach_hooks(struct tp_hook *hooks, size_t n);
+void loader_detach_hooks(struct tp_hook *hooks, size_t n);
+
+/* The uprobe target of the feature probe; also lets tests call it. */
+void loader_uprobe_target(void);
+
+#endif

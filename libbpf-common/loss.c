@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdlib.h>
+#include "loss_user.h"
+#include "maps.h"
+
+static const struct {
+	const char *key;
+	const char *what;
+	const char *hint;
+} loss_info[LOSS_KINDS] = {
+	[LOSS_RINGBUF_FULL] = { "ringbuf_full", "events dropped: ring buffer full",
+				"raise the threshold or narrow the filter" },
+	[LOSS_AGG_MAP_FULL] = { "aggregation_map_full", "calls not counted: aggregation map full",
+				"narrow the filter or aggregate coarser" },
+	[LOSS_SLOTS_FULL] = { "slots_full", "calls not counted: more distinct syscalls than slots",
+			      "name the syscalls of interest" },
+	[LOSS_TASK_STORAGE] = { "task_storage", "calls not timed: per-thread state unavailable",
+				"the kernel is short of memory" },
+	[LOSS_THREAD_SLOT] = { "thread_slot", "calls not timed: thread ID above pid_max at start",
+			       "pid_max was raised while tracing: restart the tool" },
+	[LOSS_STACK_MAP_FULL] = { "stack_map_full", "stacks lost: stack map full or collision",
+				  "raise --stack-storage-size" },
+	[LOSS_STACK_READ] = { "stack_read", "stacks lost: stack could not be read", NULL },
+	[LOSS_ARGS_READ] = { "args_read", "arguments unreadable in user memory", NULL },
+};
+
+int losses_read(struct bpf_map *map, struct losses *out)
+{
+	int ncpu = possible_cpus();
+	uint64_t *values = calloc(ncpu, sizeof(*values));
+
+	if (!values)
+		return -1;
+	for (uint32_t k = 0; k < LOSS_KINDS; k++) {
+		out->count[k] = 0;
+		if (bpf_map__lookup_elem(map, &k, sizeof(k), values, ncpu * sizeof(*values), 0))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out->count[k] += values[c];
+	}
+	free(values);
+	return 0;
+}
+
+bool losses_any(const struct losses *l)
+{
+	for (int k = 0; k < LOSS_KINDS; k++)
+		if (l->count[k])
+			return true;
+	return false;
+}
+
+void losses_print(FILE *out, const struct losses *l)
+{
+	if (!losses_any(l)) {
+		fprintf(out, "lost: none\n");
+		return;
+	}
+	for (int k = 0; k < LOSS_KINDS; k++) {
+		if (!l->count[k])
+			continue;
+		fprintf(out, "lost: %llu %s", (unsigned long long)l->count[k], loss_info[k].what);
+		if (loss_info[k].hint)
+			fprintf(out, " (%s)", loss_info[k].hint);
+		fputc('\n', out);
+	}
+}
+
+void losses_json(struct json *j, const struct losses *l)
+{
+	json_object_begin(j, "lost");
+	for (int k = 0; k < LOSS_KINDS; k++)
+		json_u64(j, loss_info[k].key, l->count[k]);
+	json_object_end(j);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Options every tool shares, as argp children, so that --help, --usage, --version and error
+ * messages look the same everywhere.  A tool lists the children it wants in its argp and, at
+ * ARGP_KEY_INIT, points state->child_inputs[i] at its own struct of that kind.
+ */
+#ifndef STALLKIT_OPTIONS_H
+#define STALLKIT_OPTIONS_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "filter.h"
+#include "parse.h"
+
+#define EXIT_RUNTIME 1 /* the kernel, the environment or the target failed us */
+#define EXIT_USAGE   2 /* the command line is wrong */
+
+/* -p PID[,..] -t TID[,..] --comm NAME --cgroup PATH */
+struct target_opts {
+	struct id_list pids;
+	struct id_list tids;
+	const char *comm;
+	const char *cgroup;
+};
+
+/* -d DURATION -i INTERVAL */
+struct timing_opts {
+	uint64_t duration_ns; /* 0: until a signal */
+	uint64_t interval_ns; /* 0: one report at the end */
+};
+
+/* --json -v */
+struct output_opts {
+	bool json;
+	bool verbose;
+};
+
+extern const struct argp target_argp;
+extern const struct argp timing_argp;
+extern const struct argp output_argp;
+
+/* argp_program_version, exit status 2 for usage errors; call before argp_parse. */
+void options_init(void);
+/* Usage error outside argp (after parsing): prints "tool: message" and the --help hint. */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+void target_opts_free(struct target_opts *t);
+
+#endif

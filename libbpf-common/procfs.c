@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "procfs.h"
+
+enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid)
+{
+	char path[64], line[256];
+	enum proc_id_kind kind = PROC_ID_NONE;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", id);
+	f = fopen(path, "re");
+	if (!f)
+		return PROC_ID_NONE;
+	while (fgets(line, sizeof(line), f)) {
+		int v;
+
+		if (sscanf(line, "Tgid: %d", &v) == 1) {
+			*tgid = v;
+			kind = v == id ? PROC_ID_PROCESS : PROC_ID_THREAD;
+			break;
+		}
+	}
+	fclose(f);
+	return kind;
+}
+
+int proc_file_offset(pid_t pid, uintptr_t addr, char *path, size_t len, uint64_t *offset)
+{
+	char maps[64], line[4096 + 128];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, end, pgoff;
+		int name_at = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &start, &end,
+			   &pgoff, &name_at) < 3 || !name_at)
+			continue;
+		if (addr < start || addr >= end)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, len, "%s", line + name_at);
+		*offset = addr - start + pgoff;
+		err = path[0] == '/' ? 0 : -ENOENT;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+void proc_comm(pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", tid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "?");
+	else
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static int read_small_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int proc_thread_syscall(pid_t tid, long *nr, char *wchan, size_t wchan_len, char *state)
+{
+	char path[64], buf[512];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+	err = read_small_file(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	if (!isdigit((unsigned char)buf[0]))
+		return -EAGAIN; /* "running" or "-1 ..." (not in a syscall) */
+	*nr = strtol(buf, NULL, 10);
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
+	if (read_small_file(path, wchan, wchan_len) || !strcmp(wchan, "0"))
+		snprintf(wchan, wchan_len, "-");
+
+	*state = proc_state(tid);
+	return 0;
+}
+
+char proc_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+
+	/* the field after the parenthesised command name, which may itself hold ')' */
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (read_small_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static int for_each_numeric_entry(const char *dir_path, int (*fn)(pid_t id, void *ctx), void *ctx)
+{
+	struct dirent *d;
+	DIR *dir = opendir(dir_path);
+	int ret = 0;
+
+	if (!dir)
+		return 0; /* the process is gone: no threads */
+	while (!ret && (d = readdir(dir))) {
+		char *end;
+		long id = strtol(d->d_name, &end, 10);
+
+		if (*end || id <= 0)
+			continue;
+		ret = fn(id, ctx);
+	}
+	closedir(dir);
+	return ret;
+}
+
+struct thread_walk {
+	pid_t pid;
+	int (*fn)(pid_t pid, pid_t tid, void *ctx);
+	void *ctx;
+};
+
+static int visit_thread(pid_t tid, void *ctx)
+{
+	struct thread_walk *w = ctx;
+
+	return w->fn(w->pid, tid, w->ctx);
+}
+
+static int visit_process(pid_t pid, void *ctx)
+{
+	struct thread_walk w = *(struct thread_walk *)ctx;
+	char path[64];
+
+	w.pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	return for_each_numeric_entry(path, visit_thread, &w);
+}
+
+int proc_for_each_thread(pid_t pid, int (*fn)(pid_t pid, pid_t tid, void *ctx), void *ctx)
+{
+	struct thread_walk w = { .fn = fn, .ctx = ctx };
+
+	if (pid)
+		return visit_process(pid, &w);
+	return for_each_numeric_entry("/proc", visit_process, &w);
+}

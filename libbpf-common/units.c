@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include "units.h"
+
+char *format_duration(char *buf, size_t len, uint64_t ns)
+{
+	static const struct {
+		double scale;
+		const char *unit;
+	} units[] = { { 1e3, "\xc2\xb5s" }, { 1e6, "ms" }, { 1e9, "s" } };
+	double v = ns;
+	int i;
+
+	if (ns < 1000) {
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+		return buf;
+	}
+	for (i = 0; i < 2 && ns >= units[i].scale * 999.5; i++)
+		;
+	v = ns / units[i].scale;
+	if (v < 9.995)
+		snprintf(buf, len, "%.2f%s", v, units[i].unit);
+	else if (v < 99.95)
+		snprintf(buf, len, "%.1f%s", v, units[i].unit);
+	else
+		snprintf(buf, len, "%.0f%s", v, units[i].unit);
+	return buf;
+}

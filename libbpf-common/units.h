@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Human units for time: 812ns, 3.42µs, 50.1ms, 2.00s. */
+#ifndef STALLKIT_UNITS_H
+#define STALLKIT_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Three significant digits; returns buf. */
+char *format_duration(char *buf, size_t len, uint64_t ns);
+
+#endif

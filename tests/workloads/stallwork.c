@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stallwork: a process that stalls in known ways, for the demo and the tests.
+ *
+ *   stallwork [--wait] STEP...
+ *
+ * --wait prints "ready PID" and waits for a line on stdin before the first step, so that a
+ * tracer can attach first.  Steps run in order, on the main thread unless they say otherwise:
+ *
+ *   poll:N:MS       N poll() calls on an empty pipe, each timing out after MS milliseconds
+ *   fail:N:ERRNO    N calls that fail with ERRNO: EBADF (close(-1)), ENOENT (openat of a
+ *                   missing file), EAGAIN (read of an empty non-blocking pipe)
+ *   fast:N          N getppid() calls
+ *   sleep:MS        one nanosleep of MS milliseconds
+ *   recv:N:MS       N recvfrom() calls on a UDP socket bound to 127.0.0.1, each timing out
+ *                   after MS milliseconds (SO_RCVTIMEO; they fail with EAGAIN)
+ *   threads:N       N short-lived threads, one after another, each calling getppid() once
+ *   thread-poll:N:MS  like poll, on a new thread
+ *   hang            a thread that blocks in read() on a pipe nobody writes (until exit)
+ *   wait            wait for a line on stdin
+ *
+ * Functions are not inlined and frame pointers are kept, so stacks name them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define noinline __attribute__((noinline))
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static noinline void poll_empty_pipe(int n, int ms)
+{
+	int fds[2];
+
+	if (pipe(fds))
+		die("pipe");
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+
+		if (poll(&p, 1, ms) != 0)
+			die("poll");
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static noinline void fail_calls(int n, const char *err)
+{
+	int fds[2];
+
+	if (!strcmp(err, "EAGAIN") && pipe2(fds, O_NONBLOCK))
+		die("pipe2");
+	for (int i = 0; i < n; i++) {
+		char c;
+
+		if (!strcmp(err, "EBADF"))
+			close(-1);
+		else if (!strcmp(err, "ENOENT"))
+			openat(AT_FDCWD, "/nonexistent/stallwork", O_RDONLY);
+		else if (!strcmp(err, "EAGAIN"))
+			(void)!read(fds[0], &c, 1);
+		else
+			die("fail: unknown errno (EBADF, ENOENT, EAGAIN)");
+	}
+	if (!strcmp(err, "EAGAIN")) {
+		close(fds[0]);
+		close(fds[1]);
+	}
+}
+
+static noinline void fast_calls(int n)
+{
+	for (int i = 0; i < n; i++)
+		getppid();
+}
+
+static noinline void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static noinline void recv_timeouts(int n, int ms)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[64];
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		die("udp socket");
+	for (int i = 0; i < n; i++)
+		if (recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) >= 0)
+			die("recvfrom: unexpected data");
+	close(fd);
+}
+
+static void *short_thread(void *arg)
+{
+	(void)arg;
+	getppid();
+	return NULL;
+}
+
+static noinline void thread_churn(int n)
+{
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, short_thread, NULL) || pthread_join(t, NULL))
+			die("pthread");
+	}
+}
+
+struct poll_args {
+	int n, ms;
+};
+
+static void *poll_thread(void *arg)
+{
+	struct poll_args *a = arg;
+
+	poll_empty_pipe(a->n, a->ms);
+	return NULL;
+}
+
+static noinline void thread_poll(int n, int ms)
+{
+	struct poll_args a = { n, ms };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, poll_thread, &a) || pthread_join(t, NULL))
+		die("pthread");
+}
+
+static noinline void *hang_in_read(void *arg)
+{
+	int *fds = arg;
+	char c;
+
+	(void)!read(fds[0], &c, 1);
+	return NULL;
+}
+
+static void start_hang(void)
+{
+	static int fds[2];
+	pthread_t t;
+
+	if (pipe(fds) || pthread_create(&t, NULL, hang_in_read, fds))
+		die("hang");
+	/* give it time to block before the next step */
+	sleep_ms(50);
+}
+
+static void wait_for_line(void)
+{
+	char line[64];
+
+	if (!fgets(line, sizeof(line), stdin))
+		exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	int first = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "--wait")) {
+		printf("ready %d\n", getpid());
+		wait_for_line();
+		first = 2;
+	}
+	for (int i = first; i < argc; i++) {
+		char kind[32], err[32];
+		int a = 0, b = 0;
+
+		if (sscanf(argv[i], "%31[a-z-]:%d:%d", kind, &a, &b) < 1)
+			die("step");
+		if (!strcmp(kind, "poll"))
+			poll_empty_pipe(a, b);
+		else if (!strcmp(kind, "fail") && sscanf(argv[i], "fail:%d:%31s", &a, err) == 2)
+			fail_calls(a, err);
+		else if (!strcmp(kind, "fast"))
+			fast_calls(a);
+		else if (!strcmp(kind, "sleep"))
+			sleep_ms(a);
+		else if (!strcmp(kind, "recv"))
+			recv_timeouts(a, b);
+		else if (!strcmp(kind, "threads"))
+			thread_churn(a);
+		else if (!strcmp(kind, "thread-poll"))
+			thread_poll(a, b);
+		else if (!strcmp(kind, "hang"))
+			start_hang();
+		else if (!strcmp(kind, "wait"))
+			wait_for_line();
+		else {
+			fprintf(stderr, "stallwork: unknown step %s\n", argv[i]);
+			return 2;
+		}
+	}
+	return 0;
+}
