@@ -16,8 +16,9 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "syslat.h"
-#include "filter.bpf.h"
+#include "current_cache.bpf.h"
 #include "loss.bpf.h"
+#include "sockinfo.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,8 +28,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #elif defined(__TARGET_ARCH_arm64)
 #define SYSCALL_ARG6(regs) BPF_CORE_READ(regs, regs[5])
 #endif
-
-#define S_IFMT 00170000 /* a macro, so not in vmlinux.h */
 
 const volatile struct syslat_config syslat_cfg = {};
 
@@ -109,20 +108,17 @@ static __always_inline void read_pollfds(__s32 *out, __u64 ufds, __u64 nfds)
 /* The inode behind a descriptor of the current task */
 static __always_inline void read_file(struct syslat_file *f, __s32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd), *file = NULL;
+	struct file *file = current_file(fd);
 	struct inode *inode;
 
 	f->fd = fd;
 	f->ino = 0;
 	f->mode = 0;
-	if (fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds) ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return;
 	inode = BPF_CORE_READ(file, f_inode);
 	f->ino = BPF_CORE_READ(inode, i_ino);
-	f->mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+	f->mode = BPF_CORE_READ(inode, i_mode) & SOCKINFO_S_IFMT;
 }
 
 /* The descriptor a call waits on: its first argument, or the first of its poll set */
@@ -177,12 +173,11 @@ static __always_inline void note_args(struct pt_regs *regs, __u32 nr)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 nr = id, tid;
+	__u32 nr = id, tgid, tid;
 	__u64 *start;
 
-	if (nr >= SYSLAT_MAX_NR || !syscall_selected(nr) || !filter_current_pass())
+	if (nr >= SYSLAT_MAX_NR || !syscall_selected(nr) || !current_pass(regs, true, &tgid, &tid))
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	start = bpf_map_lookup_elem(&starts, &tid);
 	if (!start) {
 		loss_count(LOSS_THREAD_SLOT);
@@ -268,12 +263,23 @@ static __always_inline void record_by_syscall(__u32 nr, __u64 latency, long ret)
 
 static __always_inline void record_by_key(struct syslat_key *key, __u64 latency, long ret)
 {
-	static const struct syslat_stats zero;
 	struct syslat_stats *st;
 
 	st = bpf_map_lookup_elem(&rows, key);
 	if (!st) {
-		bpf_map_update_elem(&rows, key, &zero, BPF_NOEXIST);
+		struct syslat_stats init = {};
+
+		/* a new row: what the report needs to name it, while it can be known */
+		if (key->tid) {
+			bpf_get_current_comm(init.comm, sizeof(init.comm));
+		} else {
+			struct task_struct *task = (void *)bpf_get_current_task();
+
+			BPF_CORE_READ_STR_INTO(&init.comm, task, group_leader, comm);
+		}
+		if (key->file.mode == SOCKINFO_S_IFSOCK)
+			sock_info_of_file(&init.sock, current_file(key->file.fd));
+		bpf_map_update_elem(&rows, key, &init, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&rows, key);
 		if (!st) {
 			loss_count(LOSS_AGG_MAP_FULL);
@@ -285,7 +291,7 @@ static __always_inline void record_by_key(struct syslat_key *key, __u64 latency,
 }
 
 static __always_inline void emit_event(__u32 nr, __u64 now, __u64 latency, long ret,
-				       __u64 pid_tgid)
+				       __u32 tgid, __u32 tid)
 {
 	__u8 fd_arg = syslat_cfg.fd_arg[nr & (SYSLAT_MAX_NR - 1)];
 	struct syslat_event *e;
@@ -302,16 +308,18 @@ static __always_inline void emit_event(__u32 nr, __u64 now, __u64 latency, long 
 		__builtin_memcpy(e->pollfds, a->pollfds, sizeof(e->pollfds));
 		/* after the call: a reused descriptor is caught by userspace comparing inodes */
 		read_file(&e->file, call_fd(fd_arg, a->args[0], a->pollfds));
+		sock_info_of_file(&e->sock, current_file(e->file.fd));
 	} else {
 		__builtin_memset(e->args, 0, sizeof(e->args));
 		__builtin_memset(e->pollfds, 0xff, sizeof(e->pollfds));
 		read_file(&e->file, SYSLAT_NO_FD);
+		sock_info_read(&e->sock, NULL);
 	}
 	e->end_ns = now;
 	e->latency_ns = latency;
 	e->ret = ret;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
+	e->pid = tgid;
+	e->tid = tid;
 	e->nr = nr;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
@@ -320,12 +328,12 @@ static __always_inline void emit_event(__u32 nr, __u64 now, __u64 latency, long 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), *start, packed, now, latency;
-	__u32 tid = (__u32)pid_tgid, nr;
+	__u64 *start, packed, now, latency;
+	__u32 tgid, tid, nr;
 
 	/* Only the ID filter again: it rejects other processes before any lookup; the rest of
 	 * the filter was applied at entry, which is why there is a start time at all. */
-	if (filter_cfg.ids_by != FILTER_IDS_NONE && !filter_ids_pass(pid_tgid >> 32, tid))
+	if (!current_pass(regs, false, &tgid, &tid))
 		return 0;
 	start = bpf_map_lookup_elem(&starts, &tid);
 	if (!start || !*start)
@@ -344,7 +352,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	if (syslat_cfg.key_by) {
 		struct syslat_key key = {
-			.pid = syslat_cfg.key_by & (SYSLAT_BY_PID | SYSLAT_BY_FD) ? pid_tgid >> 32 : 0,
+			.pid = syslat_cfg.key_by & (SYSLAT_BY_PID | SYSLAT_BY_FD) ? tgid : 0,
 			.tid = syslat_cfg.key_by & SYSLAT_BY_TID ? tid : 0,
 			.nr = nr,
 			.file.fd = SYSLAT_NO_FD,
@@ -368,6 +376,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (syslat_cfg.min_ns && latency >= syslat_cfg.min_ns)
-		emit_event(nr, now, latency, ret, pid_tgid);
+		emit_event(nr, now, latency, ret, tgid, tid);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "errnos.h"
 #include "parse.h"
+#include "util.h"
 
 /* include/linux/errno.h: never seen by applications, but sys_exit sees them before the kernel
  * restarts an interrupted syscall.  Stable kernel ABI for tracers. */
@@ -12,8 +13,6 @@ static const struct errno_name kernel_restart_codes[] = {
 	{ "ERESTARTNOHAND", 514, false }, { "ENOIOCTLCMD", 515, false },
 	{ "ERESTART_RESTARTBLOCK", 516, false },
 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *errno_name(int value)
 {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,30 +17,54 @@ static const char *const tcp_states[] = {
 	"NEW_SYN_RECV",
 };
 
-/* "0100007F:0035" (IPv4) or 32 hex digits (IPv6), as /proc/net/{tcp,udp}[6] write them */
-static void format_proc_address(const char *hex, bool v6, char *buf, size_t len)
+/* "tcp 10.0.0.1:443 -> 10.0.0.2:51234 ESTABLISHED", "udp 127.0.0.1:53" (unconnected) */
+static void format_inet(char *buf, size_t len, const char *proto, const struct sock_info *s)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned int port = 0;
+	bool v6 = s->family == AF_INET6, connected = s->remote_port != 0;
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	int n;
+
+	inet_ntop(s->family, s->local_addr, l, sizeof(l));
+	inet_ntop(s->family, s->remote_addr, r, sizeof(r));
+	n = snprintf(buf, len, v6 ? "%s6 [%s]:%u" : "%s %s:%u", proto, l, s->local_port);
+	if (connected && n < (int)len)
+		n += snprintf(buf + n, len - n, v6 ? " -> [%s]:%u" : " -> %s:%u", r, s->remote_port);
+	if (!strcmp(proto, "tcp") && n < (int)len)
+		snprintf(buf + n, len - n, " %s",
+			 s->state < sizeof(tcp_states) / sizeof(tcp_states[0]) ? tcp_states[s->state] :
+										"?");
+}
+
+void sock_info_describe(const struct sock_info *s, char *buf, size_t len)
+{
+	const char *proto = s->protocol == IPPROTO_TCP ? "tcp" :
+			    s->protocol == IPPROTO_UDP ? "udp" :
+			    s->type == SOCK_RAW	       ? "raw" : "ip";
+
+	if (s->family == AF_INET || s->family == AF_INET6)
+		format_inet(buf, len, proto, s);
+	else if (s->family == AF_UNIX)
+		snprintf(buf, len, "unix socket");
+	else
+		snprintf(buf, len, "socket (family %u)", s->family);
+}
+
+/* "0100007F:0035" (IPv4, the bytes of the address as a host-order word) or 32 hex digits
+ * (IPv6, four such words), as /proc/net/{tcp,udp}[6] write them */
+static void parse_proc_address(const char *hex, bool v6, __u8 *addr, __u16 *port)
+{
 	const char *colon = strchr(hex, ':');
+	unsigned int p = 0;
 
-	if (!colon)
-		return (void)snprintf(buf, len, "?");
-	sscanf(colon + 1, "%x", &port);
-	if (v6) {
-		uint32_t words[4];
+	for (int i = 0; i < (v6 ? 4 : 1); i++) {
+		uint32_t word = 0;
 
-		for (int i = 0; i < 4; i++)
-			sscanf(hex + 8 * i, "%8" SCNx32, &words[i]);
-		inet_ntop(AF_INET6, words, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, port);
-	} else {
-		uint32_t addr;
-
-		sscanf(hex, "%8" SCNx32, &addr);
-		inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, port);
+		sscanf(hex + 8 * i, "%8" SCNx32, &word);
+		memcpy(addr + 4 * i, &word, 4);
 	}
+	if (colon)
+		sscanf(colon + 1, "%x", &p);
+	*port = p;
 }
 
 /* Looks for the socket inode in one of /proc/PID/net/{tcp,tcp6,udp,udp6} */
@@ -54,23 +80,18 @@ static bool describe_inet_socket(pid_t pid, unsigned long inode, const char *pro
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		char local[64], remote[64], l[80], r[80];
+		struct sock_info s = { .family = v6 ? AF_INET6 : AF_INET };
+		char local[64], remote[64];
 		unsigned int state;
 		unsigned long ino;
 
 		if (sscanf(line, "%*d: %63s %63s %x %*s %*s %*s %*d %*d %lu", local, remote, &state,
 			   &ino) != 4 || ino != inode)
 			continue;
-		format_proc_address(local, v6, l, sizeof(l));
-		format_proc_address(remote, v6, r, sizeof(r));
-		if (!strcmp(proto, "tcp"))
-			snprintf(buf, len, "tcp%s %s -> %s %s", v6 ? "6" : "", l, r,
-				 state < sizeof(tcp_states) / sizeof(tcp_states[0]) ?
-					 tcp_states[state] : "?");
-		else if (strchr(remote, ':') && strspn(remote, "0:") == strlen(remote))
-			snprintf(buf, len, "%s%s %s", proto, v6 ? "6" : "", l);
-		else
-			snprintf(buf, len, "%s%s %s -> %s", proto, v6 ? "6" : "", l, r);
+		parse_proc_address(local, v6, s.local_addr, &s.local_port);
+		parse_proc_address(remote, v6, s.remote_addr, &s.remote_port);
+		s.state = state;
+		format_inet(buf, len, proto, &s);
 		found = true;
 	}
 	fclose(f);
@@ -102,17 +123,18 @@ static bool describe_unix_socket(pid_t pid, unsigned long inode, char *buf, size
 	return found;
 }
 
-static void describe_socket(pid_t pid, unsigned long inode, char *buf, size_t len)
+static bool describe_socket(pid_t pid, unsigned long inode, char *buf, size_t len)
 {
 	static const char *const protos[] = { "tcp", "udp" };
 
 	for (size_t i = 0; i < 2; i++)
 		for (int v6 = 0; v6 < 2; v6++)
 			if (describe_inet_socket(pid, inode, protos[i], v6, buf, len))
-				return;
+				return true;
 	if (describe_unix_socket(pid, inode, buf, len))
-		return;
+		return true;
 	snprintf(buf, len, "socket:[%lu]", inode);
+	return false;
 }
 
 /* The descriptors an epoll instance watches ("tfd:" lines of its fdinfo) */
@@ -139,18 +161,21 @@ static void describe_epoll(pid_t pid, int fd, char *buf, size_t len)
 	fclose(f);
 }
 
-void fd_describe_inode(pid_t pid, int fd, unsigned long ino, unsigned int mode, char *buf,
-		       size_t len)
+void fd_describe_inode(pid_t pid, int fd, unsigned long ino, unsigned int mode,
+		       const struct sock_info *sock, char *buf, size_t len)
 {
 	char path[64];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	if (!ino || (!stat(path, &st) && st.st_ino == ino)) {
-		fd_describe(pid, fd, buf, len);
-		return;
+		if (fd_describe(pid, fd, buf, len) && !(S_ISSOCK(mode) && !strncmp(buf, "socket:[", 8)))
+			return;
 	}
-	if (S_ISSOCK(mode))
+	/* closed, or reused for another file: what was noted while it was open */
+	if (S_ISSOCK(mode) && sock && sock->family)
+		sock_info_describe(sock, buf, len);
+	else if (S_ISSOCK(mode))
 		describe_socket(pid, ino, buf, len);
 	else if (S_ISFIFO(mode))
 		snprintf(buf, len, "pipe:[%lu]", ino);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "sockinfo.h"
 
 /*
  * "/var/log/app.log", "pipe:[123]", "tcp 10.0.0.1:443 -> 10.0.0.2:51234 ESTABLISHED",
@@ -16,10 +17,13 @@ bool fd_describe(pid_t pid, int fd, char *buf, size_t len);
 
 /*
  * The same for a descriptor that referred to inode ino (of type mode) at some moment: if the
- * descriptor now refers to something else (closed and reused), the inode is described instead
- * ("pipe:[123]", the socket's addresses if it is still open somewhere in the process).
+ * descriptor now refers to something else (closed, or reused), what was noted then is
+ * described instead: the socket from sock (may be NULL), "pipe:[123]", "inode 123".
  */
-void fd_describe_inode(pid_t pid, int fd, unsigned long ino, unsigned int mode, char *buf,
-		       size_t len);
+void fd_describe_inode(pid_t pid, int fd, unsigned long ino, unsigned int mode,
+		       const struct sock_info *sock, char *buf, size_t len);
+
+/* "tcp 10.0.0.1:443 -> 10.0.0.2:51234 ESTABLISHED", "udp6 [::1]:53", "unix socket" */
+void sock_info_describe(const struct sock_info *sock, char *buf, size_t len);
 
 #endif

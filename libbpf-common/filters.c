@@ -136,8 +136,7 @@ void filter_describe(const struct target_opts *t, char *buf, size_t len)
 		snprintf(buf + n, len - n, ", cgroup %s", t->cgroup);
 }
 
-/* Where cgroup2 is mounted (a unified or a hybrid hierarchy), from /proc/self/mountinfo */
-static int cgroup2_mount(char *buf, size_t len)
+int cgroup2_mount(char *buf, size_t len)
 {
 	char line[4096];
 	FILE *f = fopen("/proc/self/mountinfo", "re");

@@ -23,6 +23,10 @@ void filter_describe(const struct target_opts *targets, char *buf, size_t len);
 /* /proc/sys/kernel/pid_max: thread IDs are below it */
 uint32_t pid_max(void);
 
+/* Where cgroup2 is mounted (a unified or a hybrid hierarchy), from /proc/self/mountinfo:
+ * 0, or -ENOENT if it is not mounted (-errno if mountinfo is unreadable). */
+int cgroup2_mount(char *buf, size_t len);
+
 /* The cgroup v2 ID and depth of a path (a directory under the cgroup2 mount, or a path
  * relative to its root such as /system.slice/x.service): 0 or -1 with the reason printed. */
 int cgroup_resolve(const char *path, __u64 *id, __u32 *level);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <math.h>
 #include <string.h>
 #include "histogram_user.h"
 #include "units.h"
@@ -35,6 +36,9 @@ size_t hist_bins_from_dense(const uint64_t *dense, struct hist_bin *out)
 uint64_t hist_percentile(const struct hist_bin *bins, size_t n, double p, uint64_t min,
 			 uint64_t max)
 {
+	/* p in millionths of 100%: p is decimal (99.9) and inexact in binary, so the rank is
+	 * computed in integers (99.9 / 100 * 1000 would be 999.0000000000001 and round up) */
+	unsigned __int128 ppm = llround(p * 10000);
 	uint64_t count = 0, rank, seen = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -42,9 +46,7 @@ uint64_t hist_percentile(const struct hist_bin *bins, size_t n, double p, uint64
 	if (!count)
 		return 0;
 	/* nearest rank: the smallest value with at least p% of the values at or below it */
-	rank = (uint64_t)(p / 100.0 * count);
-	if ((double)rank < p / 100.0 * count)
-		rank++;
+	rank = (count * ppm + 999999) / 1000000;
 	if (rank < 1)
 		rank = 1;
 	for (size_t i = 0; i < n; i++) {

@@ -19,6 +19,10 @@ static int utf8_sequence(const unsigned char *p)
 	for (int i = 1; i < len; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
+	/* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF */
+	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f) ||
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f))
+		return 0;
 	return len;
 }
 

@@ -6,23 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <bpf/bpf.h>
+#include "host.h"
 #include "loader.h"
 #include "procfs.h"
 #include "probe.skel.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
-#define TRACEFS_MAGIC 0x74726163
 #define ENOTSUPP 524 /* the kernel's own "not supported", seen by BPF users */
 
 static bool verbose;
@@ -49,21 +40,16 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static bool has_capability(const struct __user_cap_data_struct *caps, int cap)
-{
-	return caps[cap / 32].effective & (1U << (cap % 32));
-}
-
 bool loader_init(bool be_verbose)
 {
-	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct caps[2] = {};
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	uint64_t caps;
 
 	verbose = be_verbose;
 	libbpf_set_print(print_libbpf);
-	if (syscall(SYS_capget, &header, caps) == 0 && !has_capability(caps, CAP_SYS_ADMIN) &&
-	    !(has_capability(caps, CAP_BPF) && has_capability(caps, CAP_PERFMON))) {
+	/* if capget itself fails, let the kernel's answer to the first load speak */
+	if (capabilities_effective(&caps) && !(caps & 1ULL << CAP_SYS_ADMIN) &&
+	    !((caps & 1ULL << CAP_BPF) && (caps & 1ULL << CAP_PERFMON))) {
 		warnx("needs root: loading BPF tracing programs requires CAP_BPF and CAP_PERFMON "
 		      "(or CAP_SYS_ADMIN); run it with sudo");
 		return false;
@@ -104,14 +90,6 @@ __attribute__((noinline)) void loader_uprobe_target(void)
 	asm volatile("" ::: "memory");
 }
 
-static bool tracefs_mounted(void)
-{
-	struct statfs st;
-
-	return (statfs("/sys/kernel/tracing", &st) == 0 && st.f_type == TRACEFS_MAGIC) ||
-	       (statfs("/sys/kernel/debug/tracing", &st) == 0 && st.f_type == TRACEFS_MAGIC);
-}
-
 static struct bpf_link *attach_uprobe_to_self(struct bpf_program *prog)
 {
 	char path[4096];
@@ -132,7 +110,7 @@ static void explain_failure(enum feature f, int err, bool at_load)
 
 	switch (f) {
 	case FEATURE_TRACEPOINT:
-		if (!tracefs_mounted()) {
+		if (!tracefs_mount_point()) {
 			snprintf(why, len, "tracefs is not mounted (mount -t tracefs nodev "
 					   "/sys/kernel/tracing enables classic tracepoints)");
 			return;
@@ -232,8 +210,18 @@ bool feature_available(enum feature f)
 	return features[f].available;
 }
 
+bool feature_require(enum feature f, const char *what_for)
+{
+	if (feature_available(f))
+		return true;
+	warnx("needs %s (%s): %s", feature_name(f), what_for, feature_why_not(f));
+	return false;
+}
+
 const char *feature_why_not(enum feature f)
 {
+	if (f >= FEATURE_COUNT)
+		return "unknown feature";
 	feature_available(f);
 	return features[f].available ? "" : features[f].why;
 }

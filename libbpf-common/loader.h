@@ -28,6 +28,8 @@ bool loader_init(bool verbose);
 bool loader_verbose(void);
 
 const char *feature_name(enum feature f);
+/* True if available; else prints "needs <feature> (<what for>): <why not>". */
+bool feature_require(enum feature f, const char *what_for);
 /* Probes once, by a real load and attach; the answer is cached. */
 bool feature_available(enum feature f);
 /* Why it is not available, in words (empty if it is). */

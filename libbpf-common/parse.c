@@ -71,7 +71,8 @@ int parse_duration(const char *s, uint64_t default_unit_ns, uint64_t *out_ns)
 	value *= unit;
 	if (value >= 18446744073709551615.0L)
 		return -EINVAL;
-	*out_ns = (uint64_t)llroundl(value);
+	/* roundl, not llroundl: a long long cannot hold 2^63 ns and more */
+	*out_ns = (uint64_t)roundl(value);
 	return 0;
 }
 

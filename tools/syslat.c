@@ -22,6 +22,7 @@
 #include "syslat_inflight.h"
 #include "syslat_report.h"
 #include "units.h"
+#include "util.h"
 
 #define SLOTS_FOR_ALL	  160 /* rows when tracing every syscall: more than a process uses */
 #define TICK_DEFAULT_NS	  (5 * NSEC_PER_SEC)
@@ -244,12 +245,13 @@ int main(int argc, char **argv)
 	struct syslat_collector col = {};
 	struct syslat_inflight_list inflight = {};
 	struct session sess;
-	struct tp_hook hooks[2];
+	struct tp_hook hooks[4]; /* the syscall hooks and current_cache's generation bumps */
 	enum session_wake wake;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	o.report.json = o.output.json;
 	if (o.list)
 		return list_syscalls();
 	if (o.failed_only && o.errno_only)
@@ -258,11 +260,9 @@ int main(int argc, char **argv)
 	session_block_signals();
 	if (!loader_init(o.output.verbose))
 		return EXIT_RUNTIME;
-	if (o.min_ns && !feature_available(FEATURE_TASK_STORAGE)) {
-		warnx("--min needs per-thread task storage for tracing programs (Linux 5.11+): %s",
-		      feature_why_not(FEATURE_TASK_STORAGE));
+	if (!feature_require(FEATURE_RINGBUF, "slow-call events; Linux 5.8+") ||
+	    !feature_require(FEATURE_TASK_STORAGE, "arguments of slow calls; Linux 5.11+"))
 		return EXIT_RUNTIME;
-	}
 	skel = syslat_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -272,7 +272,11 @@ int main(int argc, char **argv)
 				     .raw = skel->progs.sys_enter };
 	hooks[1] = (struct tp_hook){ .category = "raw_syscalls", .name = "sys_exit",
 				     .raw = skel->progs.sys_exit };
-	if (configure(skel, &o) || loader_prepare_hooks(hooks, 2) || loader_load(skel->skeleton))
+	hooks[2] = (struct tp_hook){ .category = "task", .name = "task_newtask",
+				     .raw = skel->progs.current_cache_task_new };
+	hooks[3] = (struct tp_hook){ .category = "sched", .name = "sched_process_exec",
+				     .raw = skel->progs.current_cache_exec };
+	if (configure(skel, &o) || loader_prepare_hooks(hooks, ARRAY_LEN(hooks)) || loader_load(skel->skeleton))
 		goto out;
 	if (filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
@@ -283,7 +287,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (collector_init(&col, skel) || loader_attach_hooks(hooks, 2))
+	if (collector_init(&col, skel) || loader_attach_hooks(hooks, ARRAY_LEN(hooks)))
 		goto out;
 	if (session_begin(&sess, &o.timing, &o.target, rb,
 			  o.report.key_by ? TICK_KEYED_NS : TICK_DEFAULT_NS))
@@ -310,7 +314,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	session_end(&sess);
 detach:
-	loader_detach_hooks(hooks, 2);
+	loader_detach_hooks(hooks, ARRAY_LEN(hooks));
 out:
 	inflight_free(&inflight);
 	collector_free(&col);

@@ -8,6 +8,7 @@
 #endif
 #include "filter.h" /* the skeleton's rodata holds a filter_config */
 #include "histogram.h"
+#include "sockinfo.h"
 
 #define SYSLAT_MAX_NR	  512 /* syscall numbers are below this on every supported arch
 			       * (a power of two: masks keep the verifier sure of bounds) */
@@ -69,6 +70,10 @@ struct syslat_stats {
 	__u64 min_ns;	 /* smallest, likewise: percentiles are clamped to [min, max] */
 	__u32 max_epoch;
 	__u32 pad;
+	/* keyed rows: noted on the CPU that created the row, so that a process or socket gone
+	 * by the report can still be named */
+	char comm[SYSLAT_COMM_LEN];
+	struct sock_info sock;
 };
 
 /* One row per syscall (the default): stats and dense histogram, per CPU. */
@@ -106,6 +111,7 @@ struct syslat_event {
 	__u64 args[6];
 	__s32 pollfds[SYSLAT_POLLFDS];
 	struct syslat_file file; /* the file behind the descriptor when the call ended */
+	struct sock_info sock;	 /* and the socket, if it is one */
 	__u32 pid;
 	__u32 tid;
 	__u32 nr;

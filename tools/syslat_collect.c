@@ -37,18 +37,16 @@ int collector_init(struct syslat_collector *c, struct syslat_bpf *skel)
 	return 0;
 }
 
-/* A row is described when first seen: the process may be gone by the report.  If it is gone
- * already, another row of the same process knows its name. */
-static void describe_row(struct syslat_collector *c, struct syslat_row *r, uint32_t key_by)
+/* A row is described the first time it is harvested: the process may be gone by the report.
+ * The names noted by BPF when the row began come first; /proc has the rest. */
+static void describe_row(struct syslat_row *r, uint32_t key_by)
 {
-	if (r->key.pid || r->key.tid)
+	if (!r->comm[0] && (r->key.pid || r->key.tid))
 		proc_comm(r->key.tid ? r->key.tid : r->key.pid, r->comm, sizeof(r->comm));
-	for (size_t i = 0; !strcmp(r->comm, "?") && i < c->nrows; i++)
-		if (c->rows[i]->key.pid == r->key.pid && strcmp(c->rows[i]->comm, "?"))
-			memcpy(r->comm, c->rows[i]->comm, sizeof(r->comm));
 	if ((key_by & SYSLAT_BY_FD) && r->key.file.fd != SYSLAT_NO_FD)
 		fd_describe_inode(r->key.pid, r->key.file.fd, r->key.file.ino, r->key.file.mode,
-				  r->fd_desc, sizeof(r->fd_desc));
+				  &r->sock, r->fd_desc, sizeof(r->fd_desc));
+	r->described = true;
 }
 
 static struct syslat_row *row_get(struct syslat_collector *c, const struct syslat_key *key)
@@ -71,7 +69,6 @@ static struct syslat_row *row_get(struct syslat_collector *c, const struct sysla
 	if (!r)
 		return NULL;
 	r->key = *key;
-	describe_row(c, r, c->skel->rodata->syslat_cfg.key_by);
 	if (!tsearch(r, &c->index, key_compare)) {
 		free(r);
 		return NULL;
@@ -104,6 +101,10 @@ static int bin_compare(const void *a, const void *b)
 
 static void counts_add_cpu(struct syslat_row *r, const struct syslat_stats *st, uint32_t epoch)
 {
+	if (st->comm[0] && (!r->comm[0] || !strcmp(r->comm, "?")))
+		memcpy(r->comm, st->comm, sizeof(st->comm));
+	if (st->sock.family && !r->sock.family)
+		r->sock = st->sock;
 	r->now.count += st->count;
 	r->now.total_ns += st->total_ns;
 	r->now.errors += st->errors;
@@ -229,8 +230,13 @@ int collector_harvest(struct syslat_collector *c)
 	err = c->keyed ? harvest_rows(c, epoch) : harvest_slots(c, epoch);
 	if (!err)
 		err = harvest_bins(c);
-	for (size_t i = 0; i < c->nrows; i++)
-		qsort(c->rows[i]->bins, c->rows[i]->nbins, sizeof(struct syslat_bin), bin_compare);
+	for (size_t i = 0; i < c->nrows; i++) {
+		if (c->rows[i]->nbins)
+			qsort(c->rows[i]->bins, c->rows[i]->nbins, sizeof(struct syslat_bin),
+			      bin_compare);
+		if (!c->rows[i]->described)
+			describe_row(c->rows[i], c->skel->rodata->syslat_cfg.key_by);
+	}
 	losses_read(c->skel->maps.losses, &c->losses);
 	if (err)
 		warnx("reading the BPF maps failed");
@@ -245,7 +251,8 @@ void collector_mark(struct syslat_collector *c)
 
 		if (!copy)
 			continue;
-		memcpy(copy, r->bins, r->nbins * sizeof(*copy));
+		if (r->nbins)
+			memcpy(copy, r->bins, r->nbins * sizeof(*copy));
 		free(r->mark_bins);
 		r->mark_bins = copy;
 		r->nmark_bins = r->nbins;
@@ -322,7 +329,8 @@ size_t row_period_errnos(const struct syslat_row *r, struct syslat_bin **out)
 	n = period_bins(r, true, *out);
 	for (size_t i = 0; i < n; i++)
 		(*out)[i].bin &= ~SYSLAT_BIN_ERRNO;
-	qsort(*out, n, sizeof(**out), count_descending);
+	if (n)
+		qsort(*out, n, sizeof(**out), count_descending);
 	return n;
 }
 

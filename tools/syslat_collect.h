@@ -37,8 +37,10 @@ struct syslat_row {
 	size_t nbins, bins_cap;
 	struct syslat_bin *mark_bins;
 	size_t nmark_bins;
-	char comm[SYSLAT_COMM_LEN];
+	char comm[SYSLAT_COMM_LEN + 1];
+	struct sock_info sock; /* noted by BPF when the row began, if it is a socket's */
 	char fd_desc[192];
+	bool described;
 };
 
 struct syslat_slot_acc; /* per-slot accumulation of the 32-bit per-CPU buckets */

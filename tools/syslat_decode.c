@@ -7,6 +7,7 @@
 #include "syslat_decode.h"
 #include "parse.h"
 #include "units.h"
+#include "util.h"
 
 /*
  * Argument layouts, one word per argument: fd, size (a byte count), n (any other count),
@@ -64,8 +65,6 @@ static const char *const fd_first[] = {
 	"copy_file_range", "ftruncate", "fallocate", "getdents64", "sync_file_range", "close",
 	"shutdown", "io_uring_enter", "epoll_ctl",
 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 void syslat_fd_args(__u8 fd_arg[SYSLAT_MAX_NR])
 {

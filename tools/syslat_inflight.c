@@ -112,7 +112,8 @@ int inflight_scan(struct syslat_bpf *skel, const struct target_opts *targets,
 	} else {
 		err = proc_for_each_thread(0, visit, &s);
 	}
-	qsort(out->items, out->len, sizeof(*out->items), longest_first);
+	if (out->len)
+		qsort(out->items, out->len, sizeof(*out->items), longest_first);
 	return err;
 }
 

@@ -357,8 +357,8 @@ void report_event(FILE *out, bool json, const struct syslat_event *e)
 	syslat_format_result(e->ret, result, sizeof(result));
 	syslat_format_args(e, args, sizeof(args));
 	if (e->file.fd != SYSLAT_NO_FD)
-		fd_describe_inode(e->pid, e->file.fd, e->file.ino, e->file.mode, fd_desc,
-				  sizeof(fd_desc));
+		fd_describe_inode(e->pid, e->file.fd, e->file.ino, e->file.mode, &e->sock,
+				  fd_desc, sizeof(fd_desc));
 	if (json) {
 		struct json j;
 
