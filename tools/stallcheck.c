@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stallcheck: what will work on this host.  The first question of any investigation, answered
+ * by real trial loads of tiny BPF programs (the loader's feature probes), the kernel's BTF and
+ * a look at the files that matter, then one line per item.
+ */
+#include <argp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "loader.h"
+#include "options.h"
+#include "stallcheck.h"
+
+struct stallcheck_opts {
+	struct output_opts output;
+};
+
+static const char doc[] =
+	"Report what stallkit can use on this host: kernel version, BTF, lockdown, tracefs, "
+	"cgroup v2, BPF stats, the BPF program and map types the kernel really accepts (each "
+	"loaded and attached for real), the caller's capabilities, whether libc keeps frame "
+	"pointers and has debug files, and for each stallkit tool the hook flavour it will use "
+	"or why it cannot run.\v"
+	"Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load the test programs. "
+	"It changes nothing on the host: it mounts nothing and writes no sysctl.\n\n"
+	"Exit status: 0 when the report was printed, even if features are missing; 1 when "
+	"BPF cannot be probed (no privileges); 2 on a usage error.\n\n"
+	"Examples:\n"
+	"  stallcheck          the report, as text\n"
+	"  stallcheck --json   the same, as one JSON document\n"
+	"  stallcheck -v       also libbpf's warnings from the probes\n";
+
+static const struct argp_option options[] = {
+	{},
+};
+
+static error_t parse_option(int key, char *arg, struct argp_state *state)
+{
+	struct stallcheck_opts *o = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->output;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &output_argp, 0, "Output:", 1 },
+	{},
+};
+
+static const struct argp argp = {
+	options, parse_option, NULL, doc, children, NULL, NULL,
+};
+
+int main(int argc, char **argv)
+{
+	struct stallcheck_opts o = {};
+	struct stallcheck *c;
+
+	options_init();
+	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (!loader_init(o.output.verbose))
+		return EXIT_RUNTIME;
+
+	c = calloc(1, sizeof(*c)); /* a few paths of PATH_MAX: not for the stack */
+	if (!c) {
+		perror("stallcheck");
+		return EXIT_RUNTIME;
+	}
+	host_collect(&c->host);
+	libc_collect(&c->libc);
+	/* every probe once, before any output, so libbpf's -v log does not cut into the report */
+	for (enum feature f = 0; f < FEATURE_COUNT; f++)
+		feature_available(f);
+	tools_collect(c->tools, &c->libc);
+
+	if (o.output.json)
+		report_json(stdout, c);
+	else
+		report_text(stdout, c);
+	free(c);
+	return fflush(stdout) ? EXIT_RUNTIME : 0;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * For each stallkit tool, the hook flavour it would use here, or why it cannot run.  The
+ * choice is the loader's (loader_prepare_hooks): tp_btf when the kernel allows it and has the
+ * tracepoint's btf_trace_<name> type, else raw_tp, else the classic tracepoint for the tools
+ * that have a classic entry point.  Planned tools are listed with what they will need, so the
+ * answer is useful before they exist.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "stallcheck.h"
+
+#define NEEDS(f) (1U << (f))
+
+struct tool_spec {
+	const char *name;
+	bool planned;
+	const char *hooks[TOOL_MAX_HOOKS][2]; /* category, name */
+	bool classic;			      /* has a classic tracepoint entry point */
+	unsigned int needs;		      /* NEEDS(FEATURE_...): fails to load without */
+	const char *uprobe_target;
+	const char *option;
+	enum feature option_feature;
+};
+
+static const struct tool_spec specs[STALLCHECK_TOOLS] = {
+	/* The events ring buffer and the arguments' task storage are in the object whether or
+	 * not --min is given. */
+	{ .name = "syslat",
+	  .hooks = { { "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" } },
+	  .needs = NEEDS(FEATURE_RINGBUF) | NEEDS(FEATURE_TASK_STORAGE) },
+	{ .name = "offcputime", .planned = true, .hooks = { { "sched", "sched_switch" } } },
+	/* libc's resolver entry points, plus the socket syscalls for resolvers that bypass it */
+	{ .name = "dnsblock",
+	  .planned = true,
+	  .hooks = { { "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" } },
+	  .uprobe_target = "getaddrinfo in libc" },
+	{ .name = "tcpretrans",
+	  .planned = true,
+	  .hooks = { { "tcp", "tcp_retransmit_skb" }, { "skb", "kfree_skb" } },
+	  .classic = true },
+};
+
+/*
+ * With kernel BTF every tracepoint has a btf_trace_<name> typedef, so a missing one means the
+ * tracepoint itself is missing.  Without BTF nothing can be said before attaching: assume it
+ * is there, as the loader would.
+ */
+static bool tracepoint_exists(struct btf *btf, const char *name, bool *typed)
+{
+	char type[128];
+
+	*typed = false;
+	if (!btf)
+		return true;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	*typed = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
+	return *typed;
+}
+
+static void choose_flavour(struct hook_check *hc, bool classic, struct btf *btf)
+{
+	bool typed;
+
+	if (!tracepoint_exists(btf, hc->name, &typed)) {
+		hc->flavour = HOOK_NONE;
+		snprintf(hc->why, sizeof(hc->why),
+			 "tracepoint %s:%s is not in this kernel (its BTF has no btf_trace_%s)",
+			 hc->category, hc->name, hc->name);
+		return;
+	}
+	if (typed && feature_available(FEATURE_TP_BTF)) {
+		hc->flavour = HOOK_TP_BTF;
+		return;
+	}
+	if (feature_available(FEATURE_RAW_TP)) {
+		hc->flavour = HOOK_RAW_TP;
+		snprintf(hc->why, sizeof(hc->why), "tp_btf: %s",
+			 btf ? feature_why_not(FEATURE_TP_BTF) : "no kernel BTF to read");
+		return;
+	}
+	if (classic && feature_available(FEATURE_TRACEPOINT)) {
+		hc->flavour = HOOK_TRACEPOINT;
+		snprintf(hc->why, sizeof(hc->why), "raw_tp: %s", feature_why_not(FEATURE_RAW_TP));
+		return;
+	}
+	hc->flavour = HOOK_NONE;
+	snprintf(hc->why, sizeof(hc->why), "raw_tp: %s; tracepoint: %s",
+		 feature_why_not(FEATURE_RAW_TP),
+		 classic ? feature_why_not(FEATURE_TRACEPOINT) : "the tool has no classic hook");
+}
+
+/* The first reason the tool cannot run, or "" */
+static void check_needs(struct tool_check *t, const struct tool_spec *s, const struct libc_facts *l)
+{
+	for (enum feature f = 0; f < FEATURE_COUNT; f++) {
+		if ((s->needs & NEEDS(f)) && !feature_available(f)) {
+			snprintf(t->why, sizeof(t->why), "%s: %s", feature_name(f),
+				 feature_why_not(f));
+			return;
+		}
+	}
+	if (s->uprobe_target && !feature_available(FEATURE_UPROBE)) {
+		snprintf(t->why, sizeof(t->why), "uprobe: %s", feature_why_not(FEATURE_UPROBE));
+		return;
+	}
+	if (s->uprobe_target && !l->found) {
+		snprintf(t->why, sizeof(t->why), "libc: %s", l->why);
+		return;
+	}
+	for (unsigned int i = 0; i < t->nhooks; i++) {
+		if (t->hooks[i].flavour == HOOK_NONE) {
+			snprintf(t->why, sizeof(t->why), "%s", t->hooks[i].why);
+			return;
+		}
+	}
+}
+
+void tools_collect(struct tool_check *tools, const struct libc_facts *l)
+{
+	/* libbpf also looks beyond /sys/kernel/btf (/boot/vmlinux-*, ...) and so does loading */
+	struct btf *btf = btf__load_vmlinux_btf(); /* NULL on failure */
+
+	for (size_t i = 0; i < STALLCHECK_TOOLS; i++) {
+		const struct tool_spec *s = &specs[i];
+		struct tool_check *t = &tools[i];
+
+		memset(t, 0, sizeof(*t));
+		t->name = s->name;
+		t->planned = s->planned;
+		t->uprobe_target = s->uprobe_target;
+		t->option = s->option;
+		t->option_feature = s->option_feature;
+		for (; t->nhooks < TOOL_MAX_HOOKS && s->hooks[t->nhooks][0]; t->nhooks++) {
+			struct hook_check *hc = &t->hooks[t->nhooks];
+
+			hc->category = s->hooks[t->nhooks][0];
+			hc->name = s->hooks[t->nhooks][1];
+			choose_flavour(hc, s->classic, btf);
+		}
+		check_needs(t, s, l);
+		t->runs = !t->why[0];
+		t->option_works = t->runs && s->option && feature_available(s->option_feature);
+	}
+	btf__free(btf);
+}
