@@ -19,10 +19,15 @@
  *   hang            a thread that blocks in read() on a pipe nobody writes (until exit)
  *   wait            wait for a line on stdin
  *
+ * With STALLWORK_LOG=FILE it writes the ground truth for tests there, one fact per line:
+ * "poll_ns NS" / "recv_ns NS" for every timed call as measured here, "fd poll 3 pipe:[123]"
+ * for the descriptors it waits on, "tid hang 1234" for the threads it starts.
+ *
  * Functions are not inlined and frame pointers are kept, so stacks name them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -30,16 +35,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define noinline __attribute__((noinline))
 
+static FILE *ground_truth;
+
 static void die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ground_truth)
+		return;
+	va_start(ap, fmt);
+	vfprintf(ground_truth, fmt, ap);
+	va_end(ap);
+	fflush(ground_truth);
+}
+
+static void note_fd(const char *step, int fd)
+{
+	char path[64], target[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	note("fd %s %d %s\n", step, fd, target);
 }
 
 static noinline void poll_empty_pipe(int n, int ms)
@@ -48,11 +89,14 @@ static noinline void poll_empty_pipe(int n, int ms)
 
 	if (pipe(fds))
 		die("pipe");
+	note_fd("poll", fds[0]);
 	for (int i = 0; i < n; i++) {
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		long long start = now_ns();
 
 		if (poll(&p, 1, ms) != 0)
 			die("poll");
+		note("poll_ns %lld\n", now_ns() - start);
 	}
 	close(fds[0]);
 	close(fds[1]);
@@ -99,15 +143,22 @@ static noinline void recv_timeouts(int n, int ms)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	socklen_t len = sizeof(addr);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	char buf[64];
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len))
 		die("udp socket");
-	for (int i = 0; i < n; i++)
+	note("fd recv %d udp 127.0.0.1:%d\n", fd, ntohs(addr.sin_port));
+	for (int i = 0; i < n; i++) {
+		long long start = now_ns();
+
 		if (recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) >= 0)
 			die("recvfrom: unexpected data");
+		note("recv_ns %lld\n", now_ns() - start);
+	}
 	close(fd);
 }
 
@@ -136,6 +187,7 @@ static void *poll_thread(void *arg)
 {
 	struct poll_args *a = arg;
 
+	note("tid thread-poll %ld\n", (long)syscall(SYS_gettid));
 	poll_empty_pipe(a->n, a->ms);
 	return NULL;
 }
@@ -154,6 +206,7 @@ static noinline void *hang_in_read(void *arg)
 	int *fds = arg;
 	char c;
 
+	note("tid hang %ld\n", (long)syscall(SYS_gettid));
 	(void)!read(fds[0], &c, 1);
 	return NULL;
 }
@@ -182,6 +235,11 @@ int main(int argc, char **argv)
 	int first = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("STALLWORK_LOG")) {
+		ground_truth = fopen(getenv("STALLWORK_LOG"), "a");
+		if (!ground_truth)
+			die("STALLWORK_LOG");
+	}
 	if (argc > 1 && !strcmp(argv[1], "--wait")) {
 		printf("ready %d\n", getpid());
 		wait_for_line();

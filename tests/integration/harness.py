@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Shared pieces of the integration tests: the built tools, workloads with known stalls, and
+cleanup that also happens when a test fails.
+
+The tests run as root against the real kernel.  Without root they report themselves skipped,
+unless STALLKIT_REQUIRE_ALL=1 (CI), where a skip is a failure.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+BUILD = os.environ.get("STALLKIT_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+TOOLS = os.path.join(BUILD, "tools")
+WORKLOADS = os.path.join(BUILD, "tests", "workloads")
+STALLWORK = os.path.join(WORKLOADS, "stallwork")
+ATTACH_TIMEOUT = 30  # seconds; sanitizer builds start slowly
+
+
+def tool(name):
+    return os.path.join(TOOLS, name)
+
+
+class Test(unittest.TestCase):
+    """A test case that needs root and cleans up what it started."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            if os.environ.get("STALLKIT_REQUIRE_ALL") == "1":
+                self.fail("integration tests need root (STALLKIT_REQUIRE_ALL=1 forbids skipping)")
+            self.skipTest("needs root")
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            if os.environ.get("STALLKIT_REQUIRE_ALL") == "1":
+                self.fail("no kernel BTF (STALLKIT_REQUIRE_ALL=1 forbids skipping)")
+            self.skipTest("kernel has no BTF")
+        self.tmp = tempfile.TemporaryDirectory(prefix="stallkit-test-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def start(self, argv, **kwargs):
+        """Starts a process that is killed at cleanup if still running."""
+        proc = subprocess.Popen(argv, **kwargs)
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+        self.addCleanup(stop)
+        return proc
+
+    def workload(self, *steps, wait=True, argv0=None):
+        return Workload(self, steps, wait, argv0)
+
+    def tracer(self, name, *args):
+        return Tracer(self, name, args)
+
+    def run_tool(self, name, *args, timeout=60, **kwargs):
+        """Runs a tool to completion: (returncode, stdout, stderr)."""
+        p = subprocess.run([tool(name), *args], capture_output=True, text=True,
+                           timeout=timeout, **kwargs)
+        return p.returncode, p.stdout, p.stderr
+
+    def assertWithin(self, value, expected, rel, msg=None):
+        self.assertLessEqual(abs(value - expected), rel * expected,
+                             msg or f"{value} not within {rel:.1%} of {expected}")
+
+
+class Workload:
+    """stallwork with --wait: started, stopped before its first step until go()."""
+
+    def __init__(self, test, steps, wait, argv0):
+        self.log = os.path.join(test.tmp.name, f"stallwork-{len(os.listdir(test.tmp.name))}.log")
+        env = dict(os.environ, STALLWORK_LOG=self.log)
+        argv = [STALLWORK] + (["--wait"] if wait else []) + list(steps)
+        exe = STALLWORK
+        if argv0:
+            # another command name (comm) for the same program: a symlink named argv0
+            exe = os.path.join(test.tmp.name, argv0)
+            os.symlink(STALLWORK, exe)
+            argv[0] = exe
+        self.proc = test.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=env)
+        self.pid = self.proc.pid
+        if wait:
+            line = self.proc.stdout.readline()
+            assert line.startswith("ready "), line
+
+    def go(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+
+    def finish(self, timeout=60):
+        self.proc.stdin.close()
+        return self.proc.wait(timeout)
+
+    def facts(self):
+        """The ground truth the workload logged: {'poll_ns': [..], 'fd poll': [...], ...}"""
+        facts = {}
+        if not os.path.exists(self.log):
+            return facts
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] in ("poll_ns", "recv_ns"):
+                    facts.setdefault(words[0], []).append(int(words[1]))
+                elif words[0] == "fd":
+                    facts.setdefault("fd " + words[1], []).append(
+                        (int(words[2]), " ".join(words[3:])))
+                elif words[0] == "tid":
+                    facts.setdefault("tid " + words[1], []).append(int(words[2]))
+        return facts
+
+
+class Tracer:
+    """A tool running in the background; started() returns once it has attached."""
+
+    def __init__(self, test, name, args):
+        self.proc = test.start([tool(name), *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        self.stderr_lines = []
+        self.attached = threading.Event()
+        self.reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.reader.start()
+        if not self.attached.wait(ATTACH_TIMEOUT):
+            self.proc.kill()
+            raise AssertionError(f"{name} did not attach: {''.join(self.stderr_lines)}")
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            if line.startswith("Tracing"):
+                self.attached.set()
+        self.attached.set()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def finish(self, timeout=60):
+        """Waits for the tool to end: (returncode, stdout, stderr)."""
+        out = self.proc.stdout.read()
+        rc = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return rc, out, "".join(self.stderr_lines)
+
+
+def json_documents(text):
+    """The JSON values of a tool's output: one document, or JSON lines."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def exact_percentile(values, p):
+    """Nearest-rank percentile, the definition the tools use."""
+    values = sorted(values)
+    rank = max(1, -(-len(values) * p // 100))
+    return values[int(rank) - 1]
