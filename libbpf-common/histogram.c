@@ -82,7 +82,7 @@ void hist_print_log2(FILE *out, const struct hist_bin *bins, size_t n, const cha
 			peak = slots[k];
 	if (!peak)
 		return;
-	fprintf(out, "%s%21s : %-10s %s\n", indent, "latency", "count", "distribution");
+	fprintf(out, "%s%20s : %-10s %s\n", indent, "latency", "count", "distribution");
 	for (int k = first; k <= last; k++) {
 		char lo[16], hi[16], bar[41];
 		uint64_t from = k ? 1ULL << (k - 1) : 0, to = k ? (1ULL << k) - 1 : 0;
@@ -92,7 +92,9 @@ void hist_print_log2(FILE *out, const struct hist_bin *bins, size_t n, const cha
 		format_duration(hi, sizeof(hi), to);
 		memset(bar, '*', len);
 		bar[len] = '\0';
-		fprintf(out, "%s%9s -> %-8s : %-10llu |%-40s|\n", indent, lo, hi,
+		/* printf pads by bytes; "µs" is two bytes in one column */
+		fprintf(out, "%s%*s%s -> %s%*s : %-10llu |%-40s|\n", indent,
+			(int)(8 - text_width(lo)), "", lo, hi, (int)(8 - text_width(hi)), "",
 			(unsigned long long)slots[k], bar);
 	}
 }

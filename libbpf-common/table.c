@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "table.h"
+#include "units.h"
 
 void table_init(struct table *t, const char *spec)
 {
@@ -30,16 +31,6 @@ void table_cell(struct table *t, const char *fmt, ...)
 		t->cells[t->ncells] = NULL;
 	va_end(ap);
 	t->ncells++;
-}
-
-/* display width: UTF-8 continuation bytes take no column */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; s && *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
 }
 
 static void print_cell(FILE *out, const char *s, size_t width, bool left, bool last)

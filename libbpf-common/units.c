@@ -2,6 +2,15 @@
 #include <stdio.h>
 #include "units.h"
 
+size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; s && *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
 char *format_duration(char *buf, size_t len, uint64_t ns)
 {
 	static const struct {

@@ -9,4 +9,7 @@
 /* Three significant digits; returns buf. */
 char *format_duration(char *buf, size_t len, uint64_t ns);
 
+/* Columns a UTF-8 string takes on a terminal (continuation bytes take none): "1.2µs" is 5. */
+size_t text_width(const char *s);
+
 #endif

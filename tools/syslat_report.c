@@ -166,7 +166,8 @@ static void text_histograms(FILE *out, const struct report_opts *o, struct line 
 		char label[128];
 
 		row_label(o, lines[i].row, label, sizeof(label));
-		fprintf(out, "\n%s, %llu calls:\n", label, (unsigned long long)lines[i].counts.count);
+		fprintf(out, "\n%s, %llu call%s:\n", label, (unsigned long long)lines[i].counts.count,
+			lines[i].counts.count == 1 ? "" : "s");
 		hist_print_log2(out, lines[i].buckets, lines[i].nbuckets, "  ");
 	}
 }

@@ -200,6 +200,50 @@ class SyslatThreads(Test):
         w.finish()
 
 
+class SyslatProcesses(Test):
+    def test_calls_that_do_not_return_where_they_began(self):
+        """A successful execve() returns in the new program: counted once, no error; exit_group
+        never returns: not counted, nothing lost."""
+        w = self.workload("poll:2:10", "exec", "poll:3:10")
+        t = self.tracer("syslat", "-p", str(w.pid), "--json")
+        w.go()
+        w.finish()
+        doc = summary(t.finish()[1])
+        (execve,) = rows(doc, "execve")
+        self.assertEqual((execve["count"], execve["errors"]), (1, 0))
+        self.assertEqual(sum(r["count"] for r in rows(doc, "poll")), 5)
+        self.assertEqual(rows(doc, "exit_group"), [])
+        self.assertTrue(all(v == 0 for v in doc["lost"].values()), doc["lost"])
+
+    def test_thread_filter(self):
+        """-t: only that thread's calls; the process's other threads are left out."""
+        w = self.workload("thread-poll:4:200", "poll:3:10", wait=False)
+        tid = SyslatThreads.blocked_thread(self, w, "tid thread-poll")
+        t = self.tracer("syslat", "-t", str(tid), "--json", "poll")
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(summary(out)["end_reason"], "all traced processes exited")
+        (poll,) = rows(summary(out), "poll")
+        self.assertGreaterEqual(poll["count"], 2)   # the ones that began after attaching
+        self.assertLessEqual(poll["count"], 3)
+        self.assertGreaterEqual(poll["p50_ns"], 200_000_000)
+
+    def test_top_and_histogram(self):
+        w = self.workload("poll:4:20", "fail:3:EBADF", "fast:50")
+        t = self.tracer("syslat", "-p", str(w.pid), "-T", "2", "-H")
+        w.go()
+        w.finish()
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        header = next(i for i, l in enumerate(lines) if l.startswith("SYSCALL"))
+        self.assertEqual(lines[header + 1].split()[:2], ["poll", "4"])
+        self.assertEqual(lines[header + 3], "", "-T 2: two rows")
+        hist = lines.index("poll, 4 calls:")
+        # 20 ms lies in the power-of-two range [16.8ms, 33.6ms): all four calls there
+        self.assertRegex(lines[hist + 2], r"16\.8ms -> 33\.6ms +: 4 +\|\*{40}\|")
+
+
 class SyslatSignals(Test):
     def check_signal_ends_with_report(self, sig, reason):
         w = self.workload("poll:200:20")

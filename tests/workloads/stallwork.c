@@ -18,6 +18,7 @@
  *   thread-poll:N:MS  like poll, on a new thread
  *   hang            a thread that blocks in read() on a pipe nobody writes (until exit)
  *   wait            wait for a line on stdin
+ *   exec            execve() this program again with the remaining steps (same process)
  *
  * With STALLWORK_LOG=FILE it writes the ground truth for tests there, one fact per line:
  * "poll_ns NS" / "recv_ns NS" for every timed call as measured here, "fd poll 3 pipe:[123]"
@@ -269,6 +270,11 @@ int main(int argc, char **argv)
 			start_hang();
 		else if (!strcmp(kind, "wait"))
 			wait_for_line();
+		else if (!strcmp(kind, "exec")) {
+			argv[i] = argv[0];
+			execv("/proc/self/exe", argv + i);
+			die("execv");
+		}
 		else {
 			fprintf(stderr, "stallwork: unknown step %s\n", argv[i]);
 			return 2;
