@@ -20,9 +20,12 @@ void table_init(struct table *t, const char *spec)
 
 void table_cell(struct table *t, const char *fmt, ...)
 {
-	char **grown = realloc(t->cells, (t->ncells + 1) * sizeof(*t->cells));
+	char **grown;
 	va_list ap;
 
+	if (!t->ncols)
+		return;
+	grown = realloc(t->cells, (t->ncells + 1) * sizeof(*t->cells));
 	if (!grown)
 		return;
 	t->cells = grown;
