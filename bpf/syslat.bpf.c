@@ -290,18 +290,40 @@ static __always_inline void record_by_key(struct syslat_key *key, __u64 latency,
 	bin_add(key, hist_bucket(latency));
 }
 
-static __always_inline void emit_event(__u32 nr, __u64 now, __u64 latency, long ret,
-				       __u32 tgid, __u32 tid)
+/* Where the call came from: both stacks, and the top of the user stack for the userspace
+ * unwinder to find the caller of a leaf function that keeps no frame pointer */
+static __always_inline void note_stacks(void *ctx, struct pt_regs *regs,
+					struct syslat_stack_event *se)
+{
+	long n;
+
+	n = bpf_get_stack(ctx, se->user_stack, sizeof(se->user_stack), BPF_F_USER_STACK);
+	se->user_frames = n > 0 ? n / sizeof(__u64) : 0;
+	n = bpf_get_stack(ctx, se->kernel_stack, sizeof(se->kernel_stack), 0);
+	se->kernel_frames = n > 0 ? n / sizeof(__u64) : 0;
+	if (!se->user_frames || !se->kernel_frames)
+		loss_count(LOSS_STACK_READ);
+	se->sp = BPF_CORE_READ(regs, sp);
+	if (bpf_probe_read_user(se->stack_bytes, sizeof(se->stack_bytes), (void *)se->sp))
+		__builtin_memset(se->stack_bytes, 0, sizeof(se->stack_bytes));
+}
+
+static __always_inline void emit_event(void *ctx, struct pt_regs *regs, __u32 nr, __u64 now,
+				       __u64 latency, long ret, __u32 tgid, __u32 tid)
 {
 	__u8 fd_arg = syslat_cfg.fd_arg[nr & (SYSLAT_MAX_NR - 1)];
 	struct syslat_event *e;
 	struct syslat_args *a;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	/* rodata: the verifier sees one constant size */
+	e = bpf_ringbuf_reserve(&events, syslat_cfg.need_stacks ?
+					 sizeof(struct syslat_stack_event) : sizeof(*e), 0);
 	if (!e) {
 		loss_count(LOSS_RINGBUF_FULL);
 		return;
 	}
+	if (syslat_cfg.need_stacks)
+		note_stacks(ctx, regs, (struct syslat_stack_event *)e);
 	a = bpf_task_storage_get(&start_args, bpf_get_current_task_btf(), NULL, 0);
 	if (a) {
 		__builtin_memcpy(e->args, a->args, sizeof(e->args));
@@ -376,6 +398,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (syslat_cfg.min_ns && latency >= syslat_cfg.min_ns)
-		emit_event(nr, now, latency, ret, tgid, tid);
+		emit_event(ctx, regs, nr, now, latency, ret, tgid, tid);
 	return 0;
 }

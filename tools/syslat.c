@@ -21,6 +21,7 @@
 #include "syslat_decode.h"
 #include "syslat_inflight.h"
 #include "syslat_report.h"
+#include "syslat_stacks.h"
 #include "units.h"
 #include "util.h"
 
@@ -28,6 +29,7 @@
 #define TICK_DEFAULT_NS	  (5 * NSEC_PER_SEC)
 #define TICK_KEYED_NS	  (250 * NSEC_PER_MSEC) /* note comms and descriptors while alive */
 #define MIN_DEFAULT_UNIT  NSEC_PER_MSEC
+#define TOP_STACKS	  10 /* stacks printed unless -T says otherwise */
 
 struct syslat_opts {
 	struct target_opts target;
@@ -37,6 +39,7 @@ struct syslat_opts {
 	bool failed_only;
 	int errno_only;
 	uint64_t min_ns;
+	bool stacks;
 	bool list;
 	unsigned int nsyscalls;
 	unsigned int syscalls[SYSLAT_MAX_NR];
@@ -46,6 +49,7 @@ enum {
 	OPT_PER_THREAD = 0x200,
 	OPT_PER_FD,
 	OPT_MIN,
+	OPT_STACKS,
 };
 
 static const char doc[] =
@@ -58,6 +62,7 @@ static const char doc[] =
 	"  syslat -p 1234 poll           only poll()\n"
 	"  syslat -p 1234 --per-fd read  time per descriptor, and what it is\n"
 	"  syslat -p 1234 --min 20ms     print each call slower than 20 ms\n"
+	"  syslat -p 1234 --min 20ms --stacks   and where they come from\n"
 	"  syslat -x -T 5                top 5 failing syscalls, host-wide\n"
 	"  syslat -l                     list the syscall names\n";
 
@@ -73,6 +78,8 @@ static const struct argp_option options[] = {
 	{ "min", OPT_MIN, "LATENCY", 0,
 	  "Print each call slower than LATENCY as it completes (e.g. 20ms; bare numbers are ms)",
 	  1 },
+	{ "stacks", OPT_STACKS, NULL, 0,
+	  "With --min: the user and kernel stacks of the slow calls, aggregated and symbolized", 1 },
 	{ "list", 'l', NULL, 0, "List the syscall names and numbers, then exit", 1 },
 	{},
 };
@@ -134,6 +141,9 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --min '%s': expected a latency like 20ms or 500us",
 				   arg);
 		break;
+	case OPT_STACKS:
+		o->stacks = true;
+		break;
 	case 'l':
 		o->list = true;
 		break;
@@ -184,6 +194,7 @@ static int configure(struct syslat_bpf *skel, const struct syslat_opts *o)
 	cfg->errno_only = o->errno_only;
 	cfg->need_fd = !!(o->report.key_by & SYSLAT_BY_FD);
 	cfg->need_args = o->min_ns != 0;
+	cfg->need_stacks = o->stacks;
 	cfg->time_base_ns = monotonic_ns();
 	skel->bss->epoch = 1; /* per-CPU stats start at epoch 0: stale until first used */
 	if (o->nsyscalls) {
@@ -211,17 +222,28 @@ static int configure(struct syslat_bpf *skel, const struct syslat_opts *o)
 	    bpf_map__set_max_entries(skel->maps.start_files, cfg->need_fd ? pid_max() : 1) ||
 	    bpf_map__set_max_entries(skel->maps.slots, o->report.key_by ? 1 : cfg->nslots))
 		return -1;
-	if (!o->min_ns && bpf_map__set_max_entries(skel->maps.events, getpagesize()))
+	/* stack events are 1.4 KiB: room for a burst of a few hundred */
+	if (bpf_map__set_max_entries(skel->maps.events, !o->min_ns ? getpagesize() :
+							o->stacks   ? 1024 * 1024 :
+								      256 * 1024))
 		return -1;
 	return 0;
 }
 
+struct event_ctx {
+	const struct syslat_opts *opts;
+	struct syslat_stacks *stacks;
+};
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
-	const struct syslat_opts *o = ctx;
+	const struct event_ctx *ec = ctx;
 
-	if (size >= sizeof(struct syslat_event))
-		report_event(stdout, o->output.json, data);
+	if (size < sizeof(struct syslat_event))
+		return 0;
+	report_event(stdout, ec->opts->output.json, data);
+	if (ec->opts->stacks && size >= sizeof(struct syslat_stack_event))
+		stacks_add(ec->stacks, data);
 	return 0;
 }
 
@@ -244,6 +266,8 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct syslat_collector col = {};
 	struct syslat_inflight_list inflight = {};
+	struct syslat_stacks stacks = {};
+	struct event_ctx ec = { .opts = &o, .stacks = &stacks };
 	struct session sess;
 	struct tp_hook hooks[4]; /* the syscall hooks and current_cache's generation bumps */
 	enum session_wake wake;
@@ -256,6 +280,8 @@ int main(int argc, char **argv)
 		return list_syscalls();
 	if (o.failed_only && o.errno_only)
 		usage_error("-x and -e cannot be combined (-e already counts only failed calls)");
+	if (o.stacks && !o.min_ns)
+		usage_error("--stacks needs --min LATENCY: the stacks are those of the slow calls");
 
 	session_block_signals();
 	if (!loader_init(o.output.verbose))
@@ -280,8 +306,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
+	if (o.stacks && stacks_init(&stacks, o.min_ns)) {
+		warnx("setting up the symbolizer failed");
+		goto out;
+	}
 	if (o.min_ns) {
-		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &o, NULL);
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &ec, NULL);
 		if (!rb) {
 			warn("creating the ring buffer");
 			goto out;
@@ -310,13 +340,17 @@ int main(int argc, char **argv)
 	report_print(stdout, &o.report, &col,
 		     &(struct report_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					      .end_reason = sess.end_reason,
-					      .inflight = &inflight });
+					      .inflight = &inflight,
+					      .stacks = o.stacks ? &stacks : NULL,
+					      .top_stacks = o.report.top ? o.report.top :
+									   TOP_STACKS });
 	ret = 0;
 	session_end(&sess);
 detach:
 	loader_detach_hooks(hooks, ARRAY_LEN(hooks));
 out:
 	inflight_free(&inflight);
+	stacks_free(&stacks);
 	collector_free(&col);
 	ring_buffer__free(rb);
 	syslat_bpf__destroy(skel);

@@ -16,6 +16,8 @@
 #define SYSLAT_POLLFDS	  4   /* descriptors of a poll set recorded for events */
 #define SYSLAT_BIN_ERRNO  0x80000000U /* a bins key: errno count, not a histogram bucket */
 #define SYSLAT_COMM_LEN	  16
+#define SYSLAT_STACK_DEPTH 64	/* frames kept of each stack */
+#define SYSLAT_STACK_BYTES 256	/* bytes of the user stack from sp: the leaf's frame */
 
 /* What a row is keyed by, besides the syscall (flags). */
 enum syslat_key_by {
@@ -40,7 +42,7 @@ struct syslat_config {
 	__u8 failed_only;    /* -x: only failed calls */
 	__u8 need_fd;	     /* find the descriptor at entry */
 	__u8 need_args;	     /* keep the arguments at entry (events) */
-	__u8 pad;
+	__u8 need_stacks;    /* events carry stacks (--stacks) */
 	/* traced syscalls; never exit and exit_group, which do not return */
 	__u64 selected[SYSLAT_MAX_NR / 64];
 	__u8 fd_arg[SYSLAT_MAX_NR]; /* enum syslat_fd_arg */
@@ -117,6 +119,17 @@ struct syslat_event {
 	__u32 nr;
 	__u32 pad;
 	char comm[SYSLAT_COMM_LEN];
+};
+
+/* --stacks: a slow call's event with its stacks after it */
+struct syslat_stack_event {
+	struct syslat_event call;
+	__u32 user_frames; /* 0 if the stack could not be read */
+	__u32 kernel_frames;
+	__u64 user_stack[SYSLAT_STACK_DEPTH]; /* innermost first (frame pointers) */
+	__u64 kernel_stack[SYSLAT_STACK_DEPTH];
+	__u64 sp;			       /* the user stack pointer, and the bytes from it */
+	__u8 stack_bytes[SYSLAT_STACK_BYTES];  /* (zeros where unreadable) */
 };
 
 #endif

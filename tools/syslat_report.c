@@ -222,6 +222,8 @@ static void report_text(FILE *out, const struct report_opts *o, const struct sys
 	text_errors(out, o, lines, n);
 	if (o->histograms)
 		text_histograms(out, o, lines, n);
+	if (p->stacks)
+		stacks_print_text(out, p->stacks, p->top_stacks);
 	if (p->inflight)
 		text_inflight(out, p->inflight);
 	fputc('\n', out);
@@ -329,6 +331,8 @@ static void report_json(FILE *out, const struct report_opts *o, const struct sys
 		json_row(&j, o, &lines[i]);
 	json_array_end(&j);
 	losses_json(&j, &c->losses);
+	if (p->stacks)
+		stacks_print_json(&j, p->stacks, p->top_stacks);
 	if (p->inflight)
 		json_inflight(&j, p->inflight);
 	json_object_end(&j);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "syslat_collect.h"
 #include "syslat_inflight.h"
+#include "syslat_stacks.h"
 
 struct report_opts {
 	bool json;
@@ -19,6 +20,8 @@ struct report_period {
 	uint64_t duration_ns;
 	const char *end_reason;			   /* NULL for an interval */
 	const struct syslat_inflight_list *inflight; /* NULL for an interval */
+	struct syslat_stacks *stacks;		     /* --stacks, at the end */
+	unsigned int top_stacks;
 };
 
 void report_print(FILE *out, const struct report_opts *o, const struct syslat_collector *c,

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
+#include "frames.h"
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+char *frame_format(const struct sym_frame *f, char *buf, size_t len)
+{
+	int n = 0;
+
+#define APPEND(...)                                                                  \
+	do {                                                                         \
+		if (n >= 0 && n < (int)len)                                          \
+			n += snprintf(buf + n, len - n, __VA_ARGS__);                \
+	} while (0)
+
+	if (f->function || f->file) {
+		APPEND("%s", f->function ? f->function : "??");
+		if (!f->file && f->function_offset)
+			APPEND("+0x%llx", (unsigned long long)f->function_offset);
+		if (f->file)
+			APPEND(" at %s:%u", f->file, f->line);
+		if (f->file && f->column)
+			APPEND(":%u", f->column);
+		if (f->inlined)
+			APPEND(" (inlined)");
+		else if (f->kernel && f->module && strcmp(f->module, "[kernel]"))
+			APPEND(" %s", f->module); /* [bpf], [ext4] */
+		else if (f->module && !f->kernel)
+			APPEND(" [%s+0x%llx]", basename_of(f->module),
+			       (unsigned long long)f->module_offset);
+	} else if (f->module) {
+		APPEND("%s+0x%llx", basename_of(f->module), (unsigned long long)f->module_offset);
+		if (f->build_id)
+			APPEND(" [build-id %s]", f->build_id);
+	} else {
+		APPEND("0x%llx (%s)", (unsigned long long)f->addr,
+		       f->kernel ? "no kernel symbol" : "not in any mapping");
+	}
+#undef APPEND
+	return buf;
+}
+
+void frame_json(struct json *j, const struct sym_frame *f)
+{
+	char addr[24];
+
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
+	json_object_begin(j, NULL);
+	json_string(j, "addr", addr);
+	json_string(j, "function", f->function);
+	json_u64(j, "offset", f->function_offset);
+	json_string(j, "file", f->file);
+	json_u64(j, "line", f->line);
+	json_u64(j, "column", f->column);
+	json_bool(j, "inlined", f->inlined);
+	json_bool(j, "kernel", f->kernel);
+	json_string(j, "module", f->module);
+	json_u64(j, "module_offset", f->module_offset);
+	json_string(j, "build_id", f->build_id);
+	json_object_end(j);
+}

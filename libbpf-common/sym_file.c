@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * One ELF file: who it is (build-id, load segments), its debug information (libdwfl, at the
+ * file's own virtual addresses, so that one load serves every process mapping it), and
+ * addresses into frames the way eu-addr2line -f -i reads them.
+ */
+#include <dwarf.h>
+#include <errno.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <gelf.h>
+#include <libiberty/demangle.h>
+#include "sym_internal.h"
+
+static void hex(char *out, const unsigned char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	out[2 * n] = '\0';
+}
+
+/* Build-id and load segments, from the ELF headers */
+static int read_identity(struct sym_file *f, int fd)
+{
+	const void *id;
+	Elf *elf;
+	size_t nph;
+	ssize_t len;
+	int err = -ENOEXEC;
+
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph))
+		goto out;
+	len = dwelf_elf_gnu_build_id(elf, &id);
+	if (len > 0 && len <= SYM_BUILD_ID_MAX)
+		hex(f->build_id, id, len);
+	f->segs = calloc(nph + 1, sizeof(*f->segs));
+	if (!f->segs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
+			f->segs[f->nsegs++] = (struct sym_segment){
+				.vaddr = ph.p_vaddr,
+				.memsz = ph.p_memsz,
+				.offset = ph.p_offset,
+				.filesz = ph.p_filesz,
+			};
+	}
+	err = f->nsegs ? 0 : -ENOEXEC;
+out:
+	elf_end(elf);
+	return err;
+}
+
+static struct sym_file *find_same(struct symbolizer *s, const struct sym_file *f)
+{
+	for (struct sym_file *o = s->files; o; o = o->next) {
+		if (f->build_id[0] ? !strcmp(o->build_id, f->build_id) :
+				     !o->build_id[0] && o->dev == f->dev && o->ino == f->ino)
+			return o;
+	}
+	return NULL;
+}
+
+struct sym_file *sym_file_open(struct symbolizer *s, int fd, const char *path,
+			       const char *open_path, const char *extra_debug_dir)
+{
+	struct sym_file *f = calloc(1, sizeof(*f)), *same;
+	struct stat st;
+
+	if (!f || fstat(fd, &st) || read_identity(f, fd)) {
+		close(fd);
+		sym_file_free(f);
+		return NULL;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	same = find_same(s, f);
+	if (same) {
+		close(fd);
+		sym_file_free(f);
+		return same;
+	}
+	f->fd = fd;
+	f->path = strdup(path);
+	f->open_path = strdup(open_path ? open_path : path);
+	/* '+': check the CRC of .gnu_debuglink files; "" then ".debug": next to the file */
+	if (asprintf(&f->debuginfo_path, "+:.debug:%s%s%s", s->debug_root,
+		     extra_debug_dir ? ":" : "", extra_debug_dir ? extra_debug_dir : "") < 0)
+		f->debuginfo_path = NULL;
+	if (!f->path || !f->open_path || !f->debuginfo_path) {
+		sym_file_free(f);
+		return NULL;
+	}
+	f->next = s->files;
+	s->files = f;
+	s->nfiles++;
+	return f;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void free_nothing(void *p)
+{
+	(void)p;
+}
+
+void sym_file_free(struct sym_file *f)
+{
+	if (!f)
+		return;
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	free(f->dwfl_callbacks);
+	tdestroy(f->names, free_nothing);
+	for (size_t i = 0; i < f->nstrings; i++)
+		free(f->strings[i]);
+	free(f->strings);
+	if (f->fd > 0)
+		close(f->fd);
+	free(f->segs);
+	free(f->path);
+	free(f->open_path);
+	free(f->debuginfo_path);
+	free(f);
+}
+
+/* libdwfl at the file's own addresses: reported at base 0, bias 0 */
+static bool load(struct sym_file *f)
+{
+	int fd;
+
+	if (f->mod || f->load_failed)
+		return f->mod != NULL;
+	f->load_failed = true;
+	f->dwfl_callbacks = calloc(1, sizeof(*f->dwfl_callbacks));
+	if (!f->dwfl_callbacks)
+		return false;
+	*f->dwfl_callbacks = (Dwfl_Callbacks){
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+		.debuginfo_path = &f->debuginfo_path,
+	};
+	f->dwfl = dwfl_begin(f->dwfl_callbacks);
+	fd = dup(f->fd); /* libdwfl owns and closes the descriptor it is given */
+	if (!f->dwfl || fd < 0)
+		return false;
+	dwfl_report_begin(f->dwfl);
+	f->mod = dwfl_report_elf(f->dwfl, f->path, f->open_path, fd, 0, false);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->mod) {
+		close(fd);
+		return false;
+	}
+	f->load_failed = false;
+	return true;
+}
+
+/* A name this file's frames can point to for as long as the file lives, stored once */
+static const char *keep_name(struct sym_file *f, char *name)
+{
+	char **found, **grown;
+
+	if (!name)
+		return NULL;
+	found = tfind(name, &f->names, compare_strings);
+	if (found) {
+		free(name);
+		return *found;
+	}
+	grown = realloc(f->strings, (f->nstrings + 1) * sizeof(*grown));
+	if (!grown || !tsearch(name, &f->names, compare_strings)) {
+		f->strings = grown ? grown : f->strings;
+		free(name);
+		return NULL;
+	}
+	f->strings = grown;
+	f->strings[f->nstrings++] = name;
+	return name;
+}
+
+/* C++ and Rust names demangled (libiberty); others as they are */
+static const char *function_name(struct sym_file *f, const char *name)
+{
+	char *demangled;
+
+	if (!name || (strncmp(name, "_Z", 2) && strncmp(name, "_R", 2)))
+		return name;
+	demangled = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	return demangled ? keep_name(f, demangled) : name;
+}
+
+/* The linkage name when there is one, as eu-addr2line prefers it; else the plain name */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+	return name ? name : dwarf_diename(die);
+}
+
+/* A relative source path joined to the compilation directory, as eu-addr2line shows it */
+static const char *source_path(struct sym_file *f, Dwarf_Die *cudie, const char *file)
+{
+	Dwarf_Attribute attr;
+	const char *dir;
+	char *joined;
+
+	if (!file || file[0] == '/' || !cudie)
+		return file;
+	dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
+	if (!dir || asprintf(&joined, "%s/%s", dir, file) < 0)
+		return file;
+	return keep_name(f, joined);
+}
+
+static bool is_function(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	       tag == DW_TAG_entry_point;
+}
+
+static unsigned int attr_udata(Dwarf_Die *die, unsigned int name)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word value;
+
+	return dwarf_formudata(dwarf_attr(die, name, &attr), &value) == 0 ? value : 0;
+}
+
+/*
+ * The outer levels of an inline chain: for each inlined subroutine around the address, the
+ * function it was inlined into and the call site (DW_AT_call_file, DW_AT_call_line).
+ */
+static size_t inline_callers(struct sym_file *f, Dwarf_Die *cudie, Dwarf_Die *innermost,
+			     const struct sym_frame *base, struct sym_frame *out, size_t max)
+{
+	Dwarf_Die die, *scopes = NULL;
+	Dwarf_Files *files;
+	Dwarf_Addr bias;
+	size_t n = 0;
+	int nscopes;
+
+	if (!dwarf_offdie(dwfl_module_getdwarf(f->mod, &bias), dwarf_dieoffset(innermost), &die))
+		return 0;
+	nscopes = dwarf_getscopes_die(&die, &scopes);
+	if (nscopes <= 1 || dwarf_getsrcfiles(cudie, &files, NULL)) {
+		free(scopes);
+		return 0;
+	}
+	for (int i = 0; i < nscopes - 1 && n < max; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word file;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		for (int j = i + 1; j < nscopes; j++) {
+			if (!is_function(&scopes[j]))
+				continue;
+			out[n] = *base;
+			out[n].function = function_name(f, die_name(&scopes[j]));
+			out[n].inlined = dwarf_tag(&scopes[j]) == DW_TAG_inlined_subroutine;
+			if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &file) == 0)
+				out[n].file = source_path(f, cudie,
+							  dwarf_filesrc(files, file, NULL, NULL));
+			out[n].line = attr_udata(&scopes[i], DW_AT_call_line);
+			out[n].column = attr_udata(&scopes[i], DW_AT_call_column);
+			n++;
+			break;
+		}
+	}
+	free(scopes);
+	return n;
+}
+
+/* The offset of report into the out-of-line function around it, from the function's start
+ * (0 for functions split into hot and cold parts, which have only ranges) */
+static uint64_t offset_in_function(Dwarf_Die *scopes, int nscopes, Dwarf_Addr bias,
+				   uint64_t report)
+{
+	for (int i = nscopes - 1; i >= 0; i--) {
+		Dwarf_Addr low;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
+			continue;
+		if (dwarf_lowpc(&scopes[i], &low) == 0 && low + bias <= report)
+			return report - (low + bias);
+		break;
+	}
+	return 0;
+}
+
+/* The line table's location of an address, into frame f */
+static void source_line(struct sym_file *f, uint64_t lookup, struct sym_frame *frame)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(f->mod, lookup);
+	int lineno = 0, col = 0;
+
+	if (!line)
+		return;
+	frame->file = source_path(f, dwfl_linecu(line),
+				  dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL));
+	frame->line = lineno > 0 ? lineno : 0;
+	frame->column = col > 0 ? col : 0;
+}
+
+/* The function around lookup from DWARF, with its inline chain: frames written, 0 if none */
+static size_t dwarf_frames(struct sym_file *f, uint64_t lookup, uint64_t report,
+			   const struct sym_frame *base, struct sym_frame *out, size_t max)
+{
+	Dwarf_Die *cudie, *scopes = NULL;
+	Dwarf_Addr bias;
+	size_t n = 0;
+	int nscopes;
+
+	cudie = dwfl_module_addrdie(f->mod, lookup, &bias);
+	if (!cudie)
+		return 0;
+	nscopes = dwarf_getscopes(cudie, lookup - bias, &scopes);
+	for (int i = 0; i < nscopes; i++) {
+		const char *name;
+
+		if (!is_function(&scopes[i]))
+			continue;
+		name = die_name(&scopes[i]);
+		if (!name)
+			break;
+		out[0] = *base;
+		out[0].kind = SYM_FRAME_SOURCE;
+		out[0].function = function_name(f, name);
+		out[0].function_offset = offset_in_function(scopes, nscopes, bias, report);
+		out[0].inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
+		source_line(f, lookup, &out[0]);
+		n = 1;
+		if (out[0].inlined)
+			n += inline_callers(f, cudie, &scopes[0], base, out + 1, max - 1);
+		break;
+	}
+	free(scopes);
+	return n;
+}
+
+size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
+			struct sym_frame *out, size_t max)
+{
+	struct sym_frame base = {
+		.addr = addr,
+		.kind = SYM_FRAME_MODULE,
+		.module = f->path,
+		.build_id = f->build_id[0] ? f->build_id : NULL,
+	};
+	const char *symbol;
+	GElf_Off offset;
+	GElf_Sym sym;
+	size_t n;
+
+	if (!max)
+		return 0;
+	sym_file_vaddr_to_offset(f, report, &base.module_offset);
+	out[0] = base;
+	if (!load(f))
+		return 1;
+	n = dwarf_frames(f, lookup, report, &base, out, max);
+	if (n)
+		return n;
+	/* no function in the DWARF here: the symbol table's name (the .symtab, the .dynsym or
+	 * MiniDebugInfo's), and the line table's line (code between functions, cold parts) */
+	symbol = dwfl_module_addrinfo(f->mod, lookup, &offset, &sym, NULL, NULL, NULL);
+	if (symbol) {
+		out[0].kind = SYM_FRAME_SYMBOL;
+		out[0].function = function_name(f, symbol);
+		out[0].function_offset = offset + (report - lookup);
+	}
+	source_line(f, lookup, &out[0]);
+	if (out[0].file)
+		out[0].kind = SYM_FRAME_SOURCE;
+	return 1;
+}
+
+bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset)
+{
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct sym_segment *sg = &f->segs[i];
+
+		if (vaddr >= sg->vaddr && vaddr < sg->vaddr + sg->memsz) {
+			*offset = vaddr - sg->vaddr + sg->offset;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct sym_segment *sg = &f->segs[i];
+
+		if (offset >= sg->offset && offset < sg->offset + sg->filesz) {
+			*vaddr = offset - sg->offset + sg->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A mapping of file offset pgoff at map_start: the segment that starts there (page-aligned)
+ * says which virtual address the mapping holds. */
+uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct sym_segment *sg = &f->segs[i];
+
+		if ((sg->offset & ~(page - 1)) == map_pgoff)
+			return map_start - (sg->vaddr & ~(page - 1));
+	}
+	/* not the start of a segment: assume the file is mapped whole from its first */
+	return map_start - map_pgoff - (f->nsegs ? f->segs[0].vaddr - f->segs[0].offset : 0);
+}
+
+uint64_t sym_file_return_address(struct sym_file *f, uint64_t vaddr, uint64_t sp,
+				 const void *stack, size_t len)
+{
+#if defined(__x86_64__)
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi;
+	Dwarf_Addr bias;
+	Dwarf_Op *ops;
+	size_t nops;
+	uint64_t cfa, ra = 0;
+
+	if (!load(f))
+		return 0;
+	cfi = dwfl_module_eh_cfi(f->mod, &bias);
+	if (!cfi)
+		cfi = dwfl_module_dwarf_cfi(f->mod, &bias);
+	if (!cfi || dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
+		return 0;
+	/* x86-64: CFA = rsp (DWARF register 7) + n at the leaf; the return address is the word
+	 * just below the CFA */
+	if (dwarf_frame_cfa(frame, &ops, &nops) == 0 && nops == 1 && ops[0].atom == DW_OP_bregx &&
+	    ops[0].number == 7) {
+		cfa = sp + (int64_t)ops[0].number2;
+		if (cfa >= sp + 8 && cfa - sp <= len)
+			memcpy(&ra, (const char *)stack + (cfa - 8 - sp), sizeof(ra));
+	}
+	free(frame);
+	return ra;
+#else
+	(void)f, (void)vaddr, (void)sp, (void)stack, (void)len;
+	return 0;
+#endif
+}

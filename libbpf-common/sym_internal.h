@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The symbolizer's parts (sym_file.c, sym_process.c, sym_kernel.c, symbolizer.c). */
+#ifndef STALLKIT_SYM_INTERNAL_H
+#define STALLKIT_SYM_INTERNAL_H
+
+#include <elfutils/libdwfl.h>
+#include <sys/stat.h>
+#include "symbolizer.h"
+
+#define SYM_BUILD_ID_MAX 64 /* bytes; hex is twice that */
+
+struct sym_segment {
+	uint64_t vaddr;
+	uint64_t memsz;
+	uint64_t offset;
+	uint64_t filesz;
+};
+
+/* One ELF file, however many processes map it; found again by build-id. */
+struct sym_file {
+	char *path;	    /* as processes see it: "/usr/lib/libc.so.6", "[vdso]", "/memfd:x" */
+	char *open_path;    /* where .gnu_debuglink files are looked for next to it */
+	int fd;
+	dev_t dev;	    /* identity when there is no build-id */
+	ino_t ino;
+	char build_id[2 * SYM_BUILD_ID_MAX + 1]; /* hex, "" if none */
+	struct sym_segment *segs;
+	size_t nsegs;
+	char *debuginfo_path; /* libdwfl's search path for this file's debug info */
+	Dwfl_Callbacks *dwfl_callbacks; /* libdwfl keeps a pointer to them */
+	Dwfl *dwfl;	      /* loaded on first use */
+	Dwfl_Module *mod;
+	bool load_failed;
+	char **strings; /* names this file's frames point to that libdw does not own */
+	size_t nstrings;
+	void *names;	/* tsearch tree of strings, so each is kept once */
+	struct sym_file *next;
+};
+
+struct sym_map {
+	uint64_t start;
+	uint64_t end;
+	uint64_t bias; /* runtime address - ELF virtual address */
+	struct sym_file *file; /* NULL: anonymous memory */
+	char *name;	       /* "[heap]", "[anon]", ... when there is no file */
+};
+
+struct sym_jit {
+	uint64_t start;
+	uint64_t size;
+	char *name;
+};
+
+struct sym_process {
+	pid_t pid;
+	pid_t nspid; /* the PID as the process sees it (names its JIT map) */
+	struct sym_map *maps; /* sorted by start */
+	size_t nmaps;
+	struct sym_jit *jit; /* sorted by start */
+	size_t njit;
+	struct timespec jit_mtime;
+	struct sym_process *next;
+};
+
+struct sym_kernel_symbol {
+	uint64_t start;
+	uint64_t end;
+	const char *name;
+	const char *module; /* "[kernel]", "[bpf]", "[ext4]", ... */
+};
+
+struct symbolizer {
+	char *debug_root;
+	struct sym_file *files;
+	size_t nfiles;
+	struct sym_process *processes;
+	size_t nprocesses;
+	struct sym_kernel_symbol *ksyms; /* sorted; loaded on first use */
+	size_t nksyms;
+	char *ksym_names;
+	bool ksyms_loaded;
+	struct sym_cache *cache;
+};
+
+/* sym_file.c */
+struct sym_file *sym_file_open(struct symbolizer *s, int fd, const char *path,
+			       const char *open_path, const char *extra_debug_dir);
+void sym_file_free(struct sym_file *f);
+/* frames for an ELF virtual address, innermost first; lookup is the address to look up
+ * (vaddr - 1 for return addresses), report the one to report */
+size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
+			struct sym_frame *out, size_t max);
+bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset);
+bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr);
+uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff);
+uint64_t sym_file_return_address(struct sym_file *f, uint64_t vaddr, uint64_t sp,
+				 const void *stack, size_t len);
+
+/* sym_process.c */
+int sym_process_note(struct symbolizer *s, pid_t pid);
+struct sym_process *sym_process_find(struct symbolizer *s, pid_t pid);
+const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr);
+const struct sym_jit *sym_process_jit(struct sym_process *p, uint64_t addr);
+void sym_process_free(struct sym_process *p);
+
+/* sym_kernel.c */
+const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr);
+bool sym_kernel_is_tracer(const char *name);
+void sym_kernel_free(struct symbolizer *s);
+
+/* sym_cache (symbolizer.c) */
+struct sym_cache *sym_cache_new(size_t entries);
+void sym_cache_free(struct sym_cache *c);
+
+#endif

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * What resolving a process's addresses needs, noted while it is alive: its mappings and the
+ * files behind them, opened where they really are.  /proc/PID/map_files/START-END opens the
+ * mapped file itself, which works for deleted files, memfd executables and files in another
+ * mount namespace; /proc/PID/root/PATH is the fallback, checked against the inode the mapping
+ * names.  The vDSO is copied out of the process's memory; JIT code is named by the process's
+ * perf map (/tmp/perf-PID.map, PID as the process itself sees it, under its own root).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include "sym_internal.h"
+
+struct maps_line {
+	uint64_t start, end, pgoff, inode;
+	unsigned int major, minor;
+	char perms[5];
+	char *path; /* points into the line */
+};
+
+static bool parse_maps_line(char *line, struct maps_line *m)
+{
+	int path_at = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
+		   &m->end, m->perms, &m->pgoff, &m->major, &m->minor, &m->inode, &path_at) < 7)
+		return false;
+	m->path = path_at ? line + path_at : line + strlen(line);
+	return true;
+}
+
+/* The file of a mapping, where it really is; -1 if it cannot be opened as the same file */
+static int open_mapped(pid_t pid, const struct maps_line *m, char *open_path, size_t len)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (m->path[0] != '/')
+		return -1;
+	snprintf(open_path, len, "/proc/%d/root%s", pid, m->path);
+	fd = open(open_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode ||
+			st.st_dev != makedev(m->major, m->minor))) {
+		close(fd); /* a file of that name, but not the one mapped (replaced since) */
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The vDSO, copied into a memfd so that it is a file like any other */
+static int copy_vdso(pid_t pid, const struct maps_line *m)
+{
+	char path[64];
+	size_t len = m->end - m->start;
+	char *buf = malloc(len);
+	int mem, fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (buf && mem >= 0 && pread(mem, buf, len, m->start) == (ssize_t)len) {
+		fd = memfd_create("vdso", MFD_CLOEXEC);
+		if (fd >= 0 && write(fd, buf, len) != (ssize_t)len) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (mem >= 0)
+		close(mem);
+	free(buf);
+	return fd;
+}
+
+static int add_map(struct sym_process *p, size_t *cap, const struct sym_map *map)
+{
+	if (p->nmaps == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 64;
+		struct sym_map *grown = realloc(p->maps, grown_cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		p->maps = grown;
+		*cap = grown_cap;
+	}
+	p->maps[p->nmaps++] = *map;
+	return 0;
+}
+
+/* What identifies the file of a maps line */
+struct map_identity {
+	uint64_t inode;
+	unsigned int major, minor;
+	char path[PATH_MAX];
+};
+
+static bool same_file(const struct map_identity *id, const struct maps_line *m)
+{
+	return id->inode == m->inode && id->major == m->major && id->minor == m->minor &&
+	       !strcmp(id->path, m->path);
+}
+
+static struct sym_file *open_file(struct symbolizer *s, pid_t pid, const struct maps_line *m)
+{
+	char open_path[PATH_MAX + 64] = "", debug_dir[64];
+	int fd;
+
+	if (!strcmp(m->path, "[vdso]"))
+		fd = copy_vdso(pid, m);
+	else if (m->inode)
+		fd = open_mapped(pid, m, open_path, sizeof(open_path));
+	else
+		return NULL;
+	if (fd < 0)
+		return NULL;
+	/* separate debug files of a container are under its own root */
+	snprintf(debug_dir, sizeof(debug_dir), "/proc/%d/root/usr/lib/debug", pid);
+	return sym_file_open(s, fd, m->path, open_path[0] ? open_path : NULL, debug_dir);
+}
+
+static int read_maps(struct symbolizer *s, struct sym_process *p)
+{
+	struct map_identity *prev = calloc(1, sizeof(*prev));
+	struct sym_map *prev_map = NULL;
+	char path[64], *line = NULL;
+	size_t cap = 0, len = 0;
+	struct maps_line m;
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f || !prev) {
+		err = f ? -ENOMEM : -errno;
+		goto out;
+	}
+	while (!err && getline(&line, &len, f) > 0) {
+		struct sym_map map = { .start = 0 };
+
+		if (!parse_maps_line(line, &m))
+			continue;
+		map.start = m.start;
+		map.end = m.end;
+		if (prev_map && prev_map->file && same_file(prev, &m)) {
+			/* the next segment of the file: its bias is the first one's */
+			map.file = prev_map->file;
+			map.bias = prev_map->bias;
+		} else if ((map.file = open_file(s, p->pid, &m))) {
+			map.bias = sym_file_bias(map.file, m.start, m.pgoff);
+		} else if (m.perms[2] == 'x') {
+			/* executable memory with no file: JIT code, or unknown */
+			map.name = strdup(m.path[0] ? m.path : "[anon]");
+			if (!map.name)
+				err = -ENOMEM;
+		} else {
+			prev_map = NULL;
+			continue; /* data: no code to name */
+		}
+		if (!err)
+			err = add_map(p, &cap, &map);
+		prev_map = err ? NULL : &p->maps[p->nmaps - 1];
+		prev->inode = m.inode;
+		prev->major = m.major;
+		prev->minor = m.minor;
+		snprintf(prev->path, sizeof(prev->path), "%s", m.path);
+	}
+out:
+	free(prev);
+	free(line);
+	if (f)
+		fclose(f);
+	return err;
+}
+
+/* NSpid: the last field is the PID in the process's own namespace */
+static pid_t namespace_pid(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t nspid = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+			nspid = atoi(tok);
+		break;
+	}
+	fclose(f);
+	return nspid;
+}
+
+static int jit_compare(const void *a, const void *b)
+{
+	uint64_t x = ((const struct sym_jit *)a)->start, y = ((const struct sym_jit *)b)->start;
+
+	return x < y ? -1 : x > y;
+}
+
+static void free_jit(struct sym_process *p)
+{
+	for (size_t i = 0; i < p->njit; i++)
+		free(p->jit[i].name);
+	free(p->jit);
+	p->jit = NULL;
+	p->njit = 0;
+}
+
+/* "START SIZE name" lines, hex without 0x; read again when the file has grown */
+static void read_jit_map(struct sym_process *p)
+{
+	char path[128], *line = NULL;
+	size_t len = 0, cap = 0;
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", p->pid, p->nspid);
+	if (stat(path, &st) ||
+	    (st.st_mtim.tv_sec == p->jit_mtime.tv_sec && st.st_mtim.tv_nsec == p->jit_mtime.tv_nsec))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	free_jit(p);
+	p->jit_mtime = st.st_mtim;
+	while (getline(&line, &len, f) > 0) {
+		struct sym_jit j;
+		int name_at = 0;
+
+		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %n", &j.start, &j.size, &name_at) < 2 ||
+		    !name_at)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (p->njit == cap) {
+			size_t grown_cap = cap ? cap * 2 : 256;
+			struct sym_jit *grown = realloc(p->jit, grown_cap * sizeof(*grown));
+
+			if (!grown)
+				break;
+			p->jit = grown;
+			cap = grown_cap;
+		}
+		j.name = strdup(line + name_at);
+		if (j.name)
+			p->jit[p->njit++] = j;
+	}
+	free(line);
+	fclose(f);
+	if (p->njit)
+		qsort(p->jit, p->njit, sizeof(*p->jit), jit_compare);
+}
+
+static void free_maps(struct sym_process *p)
+{
+	for (size_t i = 0; i < p->nmaps; i++)
+		free(p->maps[i].name);
+	free(p->maps);
+	p->maps = NULL;
+	p->nmaps = 0;
+}
+
+void sym_process_free(struct sym_process *p)
+{
+	if (!p)
+		return;
+	free_maps(p);
+	free_jit(p);
+	free(p);
+}
+
+struct sym_process *sym_process_find(struct symbolizer *s, pid_t pid)
+{
+	for (struct sym_process *p = s->processes; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/* Processes noted at most: the least recently noted goes first */
+#define MAX_PROCESSES 4096
+
+static void forget_oldest(struct symbolizer *s)
+{
+	struct sym_process **p = &s->processes;
+
+	if (!*p)
+		return;
+	while ((*p)->next)
+		p = &(*p)->next;
+	sym_process_free(*p);
+	*p = NULL;
+	s->nprocesses--;
+}
+
+int sym_process_note(struct symbolizer *s, pid_t pid)
+{
+	struct sym_process *p = sym_process_find(s, pid), fresh = { .pid = pid };
+	int err;
+
+	err = read_maps(s, &fresh);
+	if (err) {
+		free_maps(&fresh);
+		return err;
+	}
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			free_maps(&fresh);
+			return -ENOMEM;
+		}
+		p->pid = pid;
+		p->next = s->processes;
+		s->processes = p;
+		if (++s->nprocesses > MAX_PROCESSES)
+			forget_oldest(s);
+	}
+	free_maps(p);
+	p->maps = fresh.maps;
+	p->nmaps = fresh.nmaps;
+	p->nspid = namespace_pid(pid);
+	read_jit_map(p);
+	return 0;
+}
+
+const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nmaps;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < p->maps[mid].start)
+			hi = mid;
+		else if (addr >= p->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &p->maps[mid];
+	}
+	return NULL;
+}
+
+const struct sym_jit *sym_process_jit(struct sym_process *p, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	read_jit_map(p); /* JIT maps grow while the program runs */
+	hi = p->njit;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < p->jit[mid].start)
+			hi = mid;
+		else if (addr >= p->jit[mid].start + p->jit[mid].size)
+			lo = mid + 1;
+		else
+			return &p->jit[mid];
+	}
+	return NULL;
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The symbolizer's public face: stacks of processes, kernel stacks, addresses of files, and a
+ * bounded cache of resolved addresses (by file and address), so that the addresses a stack
+ * repeats cost a lookup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gelf.h>
+#include "sym_internal.h"
+
+#define DEFAULT_CACHE_ENTRIES 65536
+#define MAX_INLINE_DEPTH      32
+
+/* Open addressing, cleared whole when it fills: bounded, and stacks re-warm it quickly */
+struct sym_cache_entry {
+	const struct sym_file *file; /* NULL: empty */
+	uint64_t lookup;
+	struct sym_frame *frames;
+	unsigned int nframes;
+};
+
+struct sym_cache {
+	struct sym_cache_entry *entries;
+	size_t cap; /* a power of two */
+	size_t used;
+};
+
+struct sym_cache *sym_cache_new(size_t wanted)
+{
+	struct sym_cache *c = calloc(1, sizeof(*c));
+	size_t cap = 1024;
+
+	while (cap < wanted * 2)
+		cap *= 2;
+	if (c)
+		c->entries = calloc(cap, sizeof(*c->entries));
+	if (!c || !c->entries) {
+		free(c);
+		return NULL;
+	}
+	c->cap = cap;
+	return c;
+}
+
+static void cache_clear(struct sym_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->entries[i].frames);
+	memset(c->entries, 0, c->cap * sizeof(*c->entries));
+	c->used = 0;
+}
+
+void sym_cache_free(struct sym_cache *c)
+{
+	if (!c)
+		return;
+	cache_clear(c);
+	free(c->entries);
+	free(c);
+}
+
+static struct sym_cache_entry *cache_slot(struct sym_cache *c, const struct sym_file *file,
+					  uint64_t lookup)
+{
+	uint64_t h = (lookup ^ (uintptr_t)file) * 0x9e3779b97f4a7c15ULL;
+	size_t i = (h >> 20) & (c->cap - 1);
+
+	while (c->entries[i].file &&
+	       (c->entries[i].file != file || c->entries[i].lookup != lookup))
+		i = (i + 1) & (c->cap - 1);
+	return &c->entries[i];
+}
+
+/* Frames of an address of a file, through the cache; addr is the runtime address to report */
+static size_t resolve_cached(struct symbolizer *s, struct sym_file *file, uint64_t lookup,
+			     uint64_t report, uint64_t addr, struct sym_frame *out, size_t max)
+{
+	struct sym_frame frames[MAX_INLINE_DEPTH];
+	struct sym_cache_entry *e = cache_slot(s->cache, file, lookup);
+	size_t n;
+
+	if (!e->file) {
+		n = sym_file_resolve(file, lookup, report, addr, frames, MAX_INLINE_DEPTH);
+		if (s->cache->used >= s->cache->cap / 2) {
+			cache_clear(s->cache);
+			e = cache_slot(s->cache, file, lookup);
+		}
+		e->frames = malloc(n * sizeof(*frames));
+		if (e->frames) {
+			memcpy(e->frames, frames, n * sizeof(*frames));
+			e->file = file;
+			e->lookup = lookup;
+			e->nframes = n;
+			s->cache->used++;
+		} else {
+			/* no memory to cache it: answer without */
+			n = n < max ? n : max;
+			memcpy(out, frames, n * sizeof(*out));
+			return n;
+		}
+	}
+	n = e->nframes < max ? e->nframes : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = e->frames[i];
+		/* cached at another runtime address (another process, another load address) */
+		out[i].addr = addr;
+	}
+	return n;
+}
+
+struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	elf_version(EV_CURRENT);
+	if (!s)
+		return NULL;
+	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
+	s->cache = sym_cache_new(opts && opts->cache_entries ? opts->cache_entries :
+							       DEFAULT_CACHE_ENTRIES);
+	if (!s->debug_root || !s->cache) {
+		symbolizer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	sym_cache_free(s->cache);
+	while (s->processes) {
+		struct sym_process *next = s->processes->next;
+
+		sym_process_free(s->processes);
+		s->processes = next;
+	}
+	while (s->files) {
+		struct sym_file *next = s->files->next;
+
+		sym_file_free(s->files);
+		s->files = next;
+	}
+	sym_kernel_free(s);
+	free(s->debug_root);
+	free(s);
+}
+
+int symbolizer_note_process(struct symbolizer *s, pid_t pid)
+{
+	return sym_process_note(s, pid);
+}
+
+/* Where a thread begins: a stack that reaches one of these is complete */
+static bool is_thread_root(const char *name)
+{
+	static const char *const roots[] = { "start",	     "libc_start_main",
+					     "libc_start_call_main", "start_thread",
+					     "clone",	     "clone3",
+					     "thread_start" };
+
+	if (!name)
+		return false;
+	if (!strncmp(name, "__GI_", 5))
+		name += 5;
+	while (*name == '_')
+		name++;
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!strcmp(name, roots[i]))
+			return true;
+	return false;
+}
+
+static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t addr, bool leaf,
+			  struct sym_frame *out, size_t max)
+{
+	uint64_t lookup = leaf ? addr : addr - 1;
+	const struct sym_map *map = p ? sym_process_map(p, lookup) : NULL;
+	const struct sym_jit *jit;
+
+	out[0] = (struct sym_frame){ .addr = addr, .kind = SYM_FRAME_UNKNOWN };
+	if (map && map->file)
+		return resolve_cached(s, map->file, lookup - map->bias, addr - map->bias, addr, out,
+				      max);
+	if (p && (jit = sym_process_jit(p, lookup))) {
+		out[0].kind = SYM_FRAME_SYMBOL;
+		out[0].function = jit->name;
+		out[0].function_offset = addr - jit->start;
+		out[0].module = "[jit]";
+		out[0].module_offset = addr - jit->start;
+	} else if (map) {
+		out[0].kind = SYM_FRAME_MODULE;
+		out[0].module = map->name;
+		out[0].module_offset = addr - map->start;
+	}
+	return 1;
+}
+
+size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
+			     struct sym_frame *out, size_t max, bool *truncated)
+{
+	struct sym_process *p = sym_process_find(s, pid);
+	size_t written = 0;
+
+	if (!p && sym_process_note(s, pid) == 0)
+		p = sym_process_find(s, pid);
+	for (size_t i = 0; i < n && written < max; i++)
+		written += user_frames(s, p, addrs[i], i == 0, out + written, max - written);
+	if (truncated)
+		*truncated = !written || !is_thread_root(out[written - 1].function);
+	return written;
+}
+
+size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size_t n,
+			       struct sym_frame *out, size_t max)
+{
+	size_t i = 0, written = 0;
+	const struct sym_kernel_symbol *k;
+
+	/* the tracer's own frames, at the top only */
+	while (i < n && (k = sym_kernel_lookup(s, addrs[i])) && sym_kernel_is_tracer(k->name))
+		i++;
+	for (; i < n && written < max; i++) {
+		/* return addresses, but for the very first (the interrupted instruction) */
+		uint64_t lookup = i ? addrs[i] - 1 : addrs[i];
+		struct sym_frame *f = &out[written++];
+
+		k = sym_kernel_lookup(s, lookup);
+		*f = (struct sym_frame){ .addr = addrs[i], .kind = SYM_FRAME_UNKNOWN, .kernel = true };
+		if (!k)
+			continue;
+		f->kind = SYM_FRAME_SYMBOL;
+		f->function = k->name;
+		f->function_offset = addrs[i] - k->start;
+		f->module = k->module;
+		f->module_offset = f->function_offset;
+	}
+	return written;
+}
+
+long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t addr,
+			     bool is_file_offset, bool return_address, struct sym_frame *out,
+			     size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sym_file *f;
+	uint64_t vaddr = addr;
+
+	if (fd < 0)
+		return -errno;
+	f = sym_file_open(s, fd, path, path, NULL);
+	if (!f)
+		return -ENOEXEC;
+	if (is_file_offset && !sym_file_offset_to_vaddr(f, addr, &vaddr)) {
+		out[0] = (struct sym_frame){ .addr = addr, .kind = SYM_FRAME_MODULE,
+					     .module = f->path, .module_offset = addr };
+		return 1;
+	}
+	return resolve_cached(s, f, return_address ? vaddr - 1 : vaddr, vaddr, addr, out, max);
+}
+
+uint64_t symbolizer_leaf_return_address(struct symbolizer *s, pid_t pid, uint64_t ip, uint64_t sp,
+					const void *stack, size_t len)
+{
+	struct sym_process *p = sym_process_find(s, pid);
+	const struct sym_map *map = p ? sym_process_map(p, ip) : NULL;
+
+	if (!map || !map->file)
+		return 0;
+	return sym_file_return_address(map->file, ip - map->bias, sp, stack, len);
+}
+
+const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
+{
+	const char *base;
+
+	if (f->function)
+		return f->function;
+	if (f->module) {
+		base = strrchr(f->module, '/');
+		snprintf(buf, len, "%s+0x%llx", base ? base + 1 : f->module,
+			 (unsigned long long)f->module_offset);
+	} else {
+		snprintf(buf, len, "0x%llx", (unsigned long long)f->addr);
+	}
+	return buf;
+}

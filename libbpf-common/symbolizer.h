@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The symbolizer: from an address to what an engineer needs to find the line of code.
+ *
+ * Built on elfutils' libdwfl; this is the policy around it.  User addresses are resolved in a
+ * process noted beforehand (its mappings, the files behind them opened through /proc/PID/
+ * map_files or /proc/PID/root, its vDSO and JIT map), so deleted, memfd and container binaries
+ * resolve, and a process that has exited since still does.  Each ELF file is loaded once, by
+ * build-id, and shared by every process that maps it; a resolved address is cached, so the
+ * same address twice costs a lookup.  Kernel addresses come from /proc/kallsyms.
+ *
+ * The frames returned point into the symbolizer's memory and stay valid until the next call.
+ */
+#ifndef STALLKIT_SYMBOLIZER_H
+#define STALLKIT_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct symbolizer_opts {
+	/* where separate debug files are looked for: a build-id directory and the global
+	 * directory of .gnu_debuglink files; NULL: /usr/lib/debug */
+	const char *debug_root;
+	/* resolved addresses kept (bounded memory); 0: a default */
+	size_t cache_entries;
+};
+
+enum sym_frame_kind {
+	SYM_FRAME_SOURCE,	/* a function, with its source file and line when known */
+	SYM_FRAME_SYMBOL,	/* a function from the symbol table, without a source line */
+	SYM_FRAME_MODULE,	/* only the module and the offset in it */
+	SYM_FRAME_UNKNOWN,	/* not in any mapping */
+};
+
+struct sym_frame {
+	uint64_t addr;		  /* the address given */
+	enum sym_frame_kind kind;
+	const char *function;	  /* demangled; NULL if unknown */
+	uint64_t function_offset; /* addr - the function's start, when known from a symbol */
+	const char *file;	  /* source file, NULL if unknown */
+	unsigned int line;	  /* 0 if unknown */
+	unsigned int column;
+	bool inlined;		  /* inlined into the next frame, which has the same addr */
+	bool kernel;		  /* a kernel address */
+	const char *module;	  /* path as the process sees it, "[vdso]", "[jit]", "[kernel]" */
+	uint64_t module_offset;	  /* file offset (user), offset from the module start (kernel) */
+	const char *build_id;	  /* lower-case hex, NULL if the module has none */
+};
+
+struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts);
+void symbolizer_free(struct symbolizer *s);
+
+/*
+ * Notes what resolving pid's addresses needs (mappings, files, JIT map), so that they still
+ * resolve after it exits.  Noting it again refreshes the notes.  0 or -errno.
+ */
+int symbolizer_note_process(struct symbolizer *s, pid_t pid);
+
+/*
+ * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are
+ * return addresses (looked up at addr - 1, reported as given).  Inlined calls become frames of
+ * their own.  Returns the number of frames written (at most max).  *truncated, if given, tells
+ * whether the stack ends before the thread's start (_start, start_thread, clone).
+ */
+size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
+			     struct sym_frame *out, size_t max, bool *truncated);
+
+/* A kernel stack, innermost first, without the tracer's own frames at the top (BPF programs,
+ * the tracepoint glue that ran them). */
+size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size_t n,
+			       struct sym_frame *out, size_t max);
+
+/*
+ * One address of an ELF file (stallsym -e): a virtual address as the file's program headers
+ * lay it out, or a file offset.  return_address: look up at addr - 1.  Returns frames written,
+ * or -errno (the file cannot be read, or is not ELF).
+ */
+long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t addr,
+			     bool is_file_offset, bool return_address, struct sym_frame *out,
+			     size_t max);
+
+/*
+ * The return address of the innermost function of a user stack, found from its call frame
+ * information (DWARF CFI): what frame-pointer stacks miss when that function set up no frame
+ * (libc's syscall wrappers).  stack holds len bytes of the thread's stack from sp.  0 if it is
+ * not known.
+ */
+uint64_t symbolizer_leaf_return_address(struct symbolizer *s, pid_t pid, uint64_t ip, uint64_t sp,
+					const void *stack, size_t len);
+
+/* "poll", "module+0x1f2e", "0x7f3a..." : a frame in one short word, for folded stacks */
+const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len);
+
+#endif

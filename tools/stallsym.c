@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stallsym: the symbolizer on the command line, like addr2line but for live processes as well
+ * as files, and for the kernel.  How raw addresses become lines of code later, and how the
+ * tests check the symbolizer.
+ */
+#include <argp.h>
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "json.h"
+#include "options.h"
+#include "parse.h"
+#include "procfs.h"
+#include "symbolizer.h"
+
+#define MAX_FRAMES 64
+
+enum target_kind {
+	TARGET_NONE,
+	TARGET_PROCESS,
+	TARGET_FILE,
+	TARGET_KERNEL,
+};
+
+struct stallsym_opts {
+	struct output_opts output;
+	enum target_kind target;
+	pid_t pid;
+	const char *file;
+	bool file_offsets;
+	bool stack;
+	const char *debug_root;
+	char **addrs;
+	int naddrs;
+};
+
+enum {
+	OPT_DEBUG_ROOT = 0x100,
+};
+
+static const char doc[] =
+	"Turn addresses into functions, source lines and inlined calls: of a live process, of an "
+	"ELF file, or of the kernel.\v"
+	"ADDR is hexadecimal, with or without 0x.  Without ADDR, addresses are read from standard "
+	"input, separated by white space.  Separate debug files are found by build-id and "
+	".gnu_debuglink under the debug root (/usr/lib/debug by default).\n\n"
+	"Examples:\n"
+	"  stallsym -p 1234 0x7f3a12c4d22e   an address of process 1234\n"
+	"  stallsym -e /usr/bin/app 0x1136   a virtual address of a file\n"
+	"  stallsym -e libc.so.6 -o 0xfc22e  a file offset\n"
+	"  stallsym -k ffffffff8134e740      a kernel address\n"
+	"  stallsym -p 1234 --stack < stack  a whole stack, innermost first\n";
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Addresses of this process (which must be running)", 1 },
+	{ "exe", 'e', "FILE", 0, "Addresses of this ELF file", 1 },
+	{ "kernel", 'k', NULL, 0, "Kernel addresses", 1 },
+	{ "file-offset", 'o', NULL, 0, "With -e: the addresses are file offsets", 1 },
+	{ "stack", 's', NULL, 0,
+	  "The addresses are a stack: the first where the thread was, the others return "
+	  "addresses (looked up at ADDR - 1)", 1 },
+	{ "debug-root", OPT_DEBUG_ROOT, "DIR", 0, "Look for separate debug files under DIR", 1 },
+	{},
+};
+
+static void set_target(struct argp_state *state, struct stallsym_opts *o, enum target_kind t)
+{
+	if (o->target != TARGET_NONE)
+		argp_error(state, "give one of -p, -e and -k");
+	o->target = t;
+}
+
+static error_t parse_option(int key, char *arg, struct argp_state *state)
+{
+	struct stallsym_opts *o = state->input;
+	uint64_t pid;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->output;
+		break;
+	case 'p':
+		set_target(state, o, TARGET_PROCESS);
+		if (parse_u64(arg, &pid) || pid == 0 || pid > 0x7fffffff)
+			argp_error(state, "invalid PID '%s'", arg);
+		o->pid = pid;
+		break;
+	case 'e':
+		set_target(state, o, TARGET_FILE);
+		o->file = arg;
+		break;
+	case 'k':
+		set_target(state, o, TARGET_KERNEL);
+		break;
+	case 'o':
+		o->file_offsets = true;
+		break;
+	case 's':
+		o->stack = true;
+		break;
+	case OPT_DEBUG_ROOT:
+		o->debug_root = arg;
+		break;
+	case ARGP_KEY_ARGS:
+		o->addrs = state->argv + state->next;
+		o->naddrs = state->argc - state->next;
+		break;
+	case ARGP_KEY_END:
+		if (o->target == TARGET_NONE)
+			argp_error(state, "say whose addresses: -p PID, -e FILE or -k");
+		if (o->file_offsets && o->target != TARGET_FILE)
+			argp_error(state, "-o goes with -e");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &output_argp, 0, "Output:", 2 },
+	{},
+};
+
+static const struct argp argp = { options, parse_option, "[ADDR...]", doc, children, NULL, NULL };
+
+static int parse_address(const char *s, uint64_t *addr)
+{
+	char *end;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
+		s += 2;
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*addr = strtoull(s, &end, 16);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* The addresses, from the command line or standard input */
+static int read_addresses(const struct stallsym_opts *o, uint64_t **out, size_t *n)
+{
+	size_t cap = 64;
+	char word[64];
+
+	*n = 0;
+	*out = malloc(cap * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (int i = 0; o->naddrs ? i < o->naddrs : scanf("%63s", word) == 1; i++) {
+		const char *s = o->naddrs ? o->addrs[i] : word;
+
+		if (*n == cap) {
+			uint64_t *grown = realloc(*out, (cap *= 2) * sizeof(**out));
+
+			if (!grown)
+				return -ENOMEM;
+			*out = grown;
+		}
+		if (parse_address(s, &(*out)[*n])) {
+			warnx("not a hexadecimal address: '%s'", s);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static long resolve(struct symbolizer *sym, const struct stallsym_opts *o, const uint64_t *addrs,
+		    size_t i, struct sym_frame *frames)
+{
+	bool return_address = o->stack && i > 0;
+
+	switch (o->target) {
+	case TARGET_PROCESS:
+		/* one address at a time keeps the innermost-first rule of stacks for --stack */
+		if (return_address) {
+			uint64_t pair[2] = { 0, addrs[i] };
+			size_t n = symbolizer_user_stack(sym, o->pid, pair, 2, frames, MAX_FRAMES,
+							 NULL);
+
+			/* drop the placeholder leaf's frame */
+			memmove(frames, frames + 1, (n - 1) * sizeof(*frames));
+			return n - 1;
+		}
+		return symbolizer_user_stack(sym, o->pid, &addrs[i], 1, frames, MAX_FRAMES, NULL);
+	case TARGET_FILE:
+		return symbolizer_file_address(sym, o->file, addrs[i], o->file_offsets,
+					       return_address, frames, MAX_FRAMES);
+	case TARGET_KERNEL:
+	default:
+		return symbolizer_kernel_stack(sym, &addrs[i], 1, frames, MAX_FRAMES);
+	}
+}
+
+static void print_text(uint64_t addr, const struct sym_frame *frames, long n)
+{
+	char line[1024];
+
+	printf("0x%llx\n", (unsigned long long)addr);
+	for (long f = 0; f < n; f++)
+		printf("  %s\n", frame_format(&frames[f], line, sizeof(line)));
+}
+
+static void print_json(struct json *j, uint64_t addr, const struct sym_frame *frames, long n)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
+	json_object_begin(j, NULL);
+	json_string(j, "addr", hex);
+	json_array_begin(j, "frames");
+	for (long f = 0; f < n; f++)
+		frame_json(j, &frames[f]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+int main(int argc, char **argv)
+{
+	struct stallsym_opts o = { .target = TARGET_NONE };
+	struct symbolizer_opts so = { 0 };
+	struct sym_frame frames[MAX_FRAMES];
+	struct symbolizer *sym;
+	struct json j;
+	uint64_t *addrs = NULL;
+	size_t naddrs;
+	int ret = 0;
+
+	options_init();
+	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (o.target == TARGET_PROCESS && proc_id_kind(o.pid, &(pid_t){ 0 }) == PROC_ID_NONE) {
+		warnx("no process with PID %d", o.pid);
+		return EXIT_RUNTIME;
+	}
+	if (read_addresses(&o, &addrs, &naddrs)) {
+		free(addrs);
+		return EXIT_USAGE;
+	}
+	so.debug_root = o.debug_root;
+	sym = symbolizer_new(&so);
+	if (!sym || (o.target == TARGET_PROCESS && symbolizer_note_process(sym, o.pid))) {
+		warn("reading the mappings of process %d", o.pid);
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	json_init(&j, stdout);
+	if (o.output.json)
+		json_array_begin(&j, NULL);
+	for (size_t i = 0; i < naddrs; i++) {
+		long n = resolve(sym, &o, addrs, i, frames);
+
+		if (n < 0) {
+			errno = -n;
+			warn("%s", o.file);
+			ret = EXIT_RUNTIME;
+			break;
+		}
+		if (o.output.json)
+			print_json(&j, addrs[i], frames, n);
+		else
+			print_text(addrs[i], frames, n);
+	}
+	if (o.output.json) {
+		json_array_end(&j);
+		json_line_end(&j);
+	}
+out:
+	symbolizer_free(sym);
+	free(addrs);
+	return ret;
+}

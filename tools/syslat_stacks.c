@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "syscalls.h"
+#include "syslat_stacks.h"
+#include "units.h"
+
+#define MAX_SYM_FRAMES 256 /* a stack's frames with its inlined calls */
+
+/* key: everything before count */
+static int stack_compare(const void *a, const void *b)
+{
+	return memcmp(a, b, offsetof(struct syslat_stack, count));
+}
+
+static int pid_compare(const void *a, const void *b)
+{
+	return (int)(uintptr_t)a - (int)(uintptr_t)b;
+}
+
+int stacks_init(struct syslat_stacks *st, __u64 min_ns)
+{
+	memset(st, 0, sizeof(*st));
+	st->min_ns = min_ns;
+	st->sym = symbolizer_new(NULL);
+	return st->sym ? 0 : -1;
+}
+
+static void note_process(struct syslat_stacks *st, pid_t pid)
+{
+	void *key = (void *)(uintptr_t)pid;
+
+	if (tfind(key, &st->noted, pid_compare))
+		return;
+	if (tsearch(key, &st->noted, pid_compare))
+		symbolizer_note_process(st->sym, pid);
+}
+
+void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
+{
+	struct syslat_stack key, *item, **found;
+	__u64 caller;
+
+	memset(&key, 0, sizeof(key));
+	key.nr = e->call.nr;
+	key.pid = e->call.pid;
+	memcpy(key.comm, e->call.comm, sizeof(key.comm));
+	note_process(st, e->call.pid);
+
+	key.kernel_frames = e->kernel_frames < SYSLAT_STACK_DEPTH ? e->kernel_frames :
+								   SYSLAT_STACK_DEPTH;
+	memcpy(key.kernel, e->kernel_stack, key.kernel_frames * sizeof(__u64));
+	key.user_frames = e->user_frames < SYSLAT_STACK_DEPTH ? e->user_frames : SYSLAT_STACK_DEPTH;
+	if (key.user_frames) {
+		/* frame pointers skip the caller of a leaf that set up no frame (libc's syscall
+		 * wrappers): its call frame information knows where the return address is */
+		key.user[0] = e->user_stack[0];
+		caller = symbolizer_leaf_return_address(st->sym, e->call.pid, e->user_stack[0],
+							e->sp, e->stack_bytes,
+							sizeof(e->stack_bytes));
+		if (caller && (key.user_frames < 2 || e->user_stack[1] != caller)) {
+			key.user[1] = caller;
+			memcpy(key.user + 2, e->user_stack + 1, (key.user_frames - 1) * sizeof(__u64));
+			key.user_frames++;
+		} else {
+			memcpy(key.user + 1, e->user_stack + 1, (key.user_frames - 1) * sizeof(__u64));
+		}
+	}
+
+	found = tfind(&key, &st->index, stack_compare);
+	if (found) {
+		item = *found;
+	} else {
+		if (st->n == st->cap) {
+			size_t cap = st->cap ? st->cap * 2 : 64;
+			struct syslat_stack **grown = realloc(st->items, cap * sizeof(*grown));
+
+			if (!grown)
+				return;
+			st->items = grown;
+			st->cap = cap;
+		}
+		item = malloc(sizeof(*item));
+		if (!item)
+			return;
+		*item = key;
+		if (!tsearch(item, &st->index, stack_compare)) {
+			free(item);
+			return;
+		}
+		st->items[st->n++] = item;
+	}
+	item->count++;
+	item->total_ns += e->call.latency_ns;
+	if (e->call.latency_ns > item->max_ns)
+		item->max_ns = e->call.latency_ns;
+}
+
+static int total_descending(const void *a, const void *b)
+{
+	__u64 x = (*(struct syslat_stack *const *)a)->total_ns;
+	__u64 y = (*(struct syslat_stack *const *)b)->total_ns;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static size_t top_n(struct syslat_stacks *st, unsigned int top)
+{
+	if (st->n)
+		qsort(st->items, st->n, sizeof(*st->items), total_descending);
+	return top && st->n > top ? top : st->n;
+}
+
+static const char *name_of(__u32 nr, char *buf, size_t len)
+{
+	const char *name = syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%u", nr);
+	return buf;
+}
+
+void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top)
+{
+	static struct sym_frame frames[MAX_SYM_FRAMES];
+	char d[3][16], name[32], line[1024];
+	size_t n = top_n(st, top);
+
+	if (!n)
+		return;
+	fprintf(out, "\nStacks of calls slower than %s, by total time:\n",
+		format_duration(d[0], sizeof(d[0]), st->min_ns));
+	for (size_t i = 0; i < n; i++) {
+		struct syslat_stack *s = st->items[i];
+		bool truncated;
+		size_t nf;
+
+		fprintf(out, "\n  %s: %llu call%s, %s total, max %s (PID %u %s)\n",
+			name_of(s->nr, name, sizeof(name)), (unsigned long long)s->count,
+			s->count == 1 ? "" : "s", format_duration(d[1], sizeof(d[1]), s->total_ns),
+			format_duration(d[2], sizeof(d[2]), s->max_ns), s->pid, s->comm);
+		nf = symbolizer_kernel_stack(st->sym, s->kernel, s->kernel_frames, frames,
+					     MAX_SYM_FRAMES);
+		for (size_t f = 0; f < nf; f++)
+			fprintf(out, "    [k] %s\n", frame_format(&frames[f], line, sizeof(line)));
+		nf = symbolizer_user_stack(st->sym, s->pid, s->user, s->user_frames, frames,
+					   MAX_SYM_FRAMES, &truncated);
+		for (size_t f = 0; f < nf; f++)
+			fprintf(out, "        %s\n", frame_format(&frames[f], line, sizeof(line)));
+		if (!s->user_frames)
+			fprintf(out, "        (user stack not readable)\n");
+		else if (truncated)
+			fprintf(out, "        (truncated: the stack ends before the thread's start)\n");
+	}
+}
+
+void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int top)
+{
+	static struct sym_frame frames[MAX_SYM_FRAMES];
+	size_t n = top_n(st, top);
+	char name[32];
+
+	json_array_begin(j, "stacks");
+	for (size_t i = 0; i < n; i++) {
+		struct syslat_stack *s = st->items[i];
+		bool truncated;
+		size_t nf;
+
+		json_object_begin(j, NULL);
+		json_string(j, "name", name_of(s->nr, name, sizeof(name)));
+		json_u64(j, "pid", s->pid);
+		json_string(j, "comm", s->comm);
+		json_u64(j, "count", s->count);
+		json_u64(j, "total_ns", s->total_ns);
+		json_u64(j, "max_ns", s->max_ns);
+		nf = symbolizer_kernel_stack(st->sym, s->kernel, s->kernel_frames, frames,
+					     MAX_SYM_FRAMES);
+		json_array_begin(j, "kernel_stack");
+		for (size_t f = 0; f < nf; f++)
+			frame_json(j, &frames[f]);
+		json_array_end(j);
+		nf = symbolizer_user_stack(st->sym, s->pid, s->user, s->user_frames, frames,
+					   MAX_SYM_FRAMES, &truncated);
+		json_array_begin(j, "user_stack");
+		for (size_t f = 0; f < nf; f++)
+			frame_json(j, &frames[f]);
+		json_array_end(j);
+		json_bool(j, "user_stack_truncated", truncated);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void free_nothing(void *p)
+{
+	(void)p;
+}
+
+void stacks_free(struct syslat_stacks *st)
+{
+	tdestroy(st->index, free_nothing);
+	tdestroy(st->noted, free_nothing);
+	for (size_t i = 0; i < st->n; i++)
+		free(st->items[i]);
+	free(st->items);
+	symbolizer_free(st->sym);
+	memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* syslat --stacks: the stacks of slow calls, aggregated, and printed symbolized. */
+#ifndef STALLKIT_SYSLAT_STACKS_H
+#define STALLKIT_SYSLAT_STACKS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "json.h"
+#include "symbolizer.h"
+#include "syslat.h"
+
+struct syslat_stack {
+	__u32 nr;
+	__u32 pid;
+	char comm[SYSLAT_COMM_LEN];
+	__u32 user_frames;
+	__u32 kernel_frames;
+	uint64_t user[SYSLAT_STACK_DEPTH + 1]; /* + the leaf's caller that frame pointers miss */
+	uint64_t kernel[SYSLAT_STACK_DEPTH];
+	/* not part of the key */
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+};
+
+struct syslat_stacks {
+	struct symbolizer *sym;
+	struct syslat_stack **items;
+	size_t n, cap;
+	void *index;	 /* tsearch tree of items by key */
+	void *noted;	 /* tsearch tree of PIDs already noted by the symbolizer */
+	__u64 min_ns;	 /* the --min they were taken at */
+};
+
+int stacks_init(struct syslat_stacks *st, __u64 min_ns);
+/* One slow call's stacks: its process is noted the first time it is seen, so that its
+ * addresses resolve even after it exits. */
+void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e);
+/* The top stacks by total time: a text section, or a "stacks" array of the JSON report. */
+void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top);
+void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int top);
+void stacks_free(struct syslat_stacks *st);
+
+#endif
