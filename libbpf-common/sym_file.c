@@ -245,11 +245,33 @@ static unsigned int attr_udata(Dwarf_Die *die, unsigned int name)
 	return dwarf_formudata(dwarf_attr(die, name, &attr), &value) == 0 ? value : 0;
 }
 
+/* The offset of report into the out-of-line function among the scopes, from the function's
+ * start (0 for functions split into hot and cold parts, which have only ranges).  The scopes of
+ * dwarf_getscopes() stop at an inlined instance (its concrete callers are only in those of
+ * dwarf_getscopes_die()) and hold the abstract instances of inlined functions: subprograms
+ * without code. */
+static uint64_t offset_in_function(Dwarf_Die *scopes, int nscopes, Dwarf_Addr bias,
+				   uint64_t lookup, uint64_t report)
+{
+	for (int i = 0; i < nscopes; i++) {
+		Dwarf_Addr low;
+
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram &&
+		    dwarf_haspc(&scopes[i], lookup - bias) > 0)
+			return dwarf_lowpc(&scopes[i], &low) == 0 && low + bias <= report ?
+				       report - (low + bias) :
+				       0;
+	}
+	return 0;
+}
+
 /*
  * The outer levels of an inline chain: for each inlined subroutine around the address, the
- * function it was inlined into and the call site (DW_AT_call_file, DW_AT_call_line).
+ * function it was inlined into and the call site (DW_AT_call_file, DW_AT_call_line).  Also the
+ * offset into the out-of-line function at the end of the chain.
  */
 static size_t inline_callers(struct sym_file *f, Dwarf_Die *cudie, Dwarf_Die *innermost,
+			     uint64_t lookup, uint64_t report, uint64_t *function_offset,
 			     const struct sym_frame *base, struct sym_frame *out, size_t max)
 {
 	Dwarf_Die die, *scopes = NULL;
@@ -265,6 +287,7 @@ static size_t inline_callers(struct sym_file *f, Dwarf_Die *cudie, Dwarf_Die *in
 		free(scopes);
 		return 0;
 	}
+	*function_offset = offset_in_function(scopes, nscopes, bias, lookup, report);
 	for (int i = 0; i < nscopes - 1 && n < max; i++) {
 		Dwarf_Attribute attr;
 		Dwarf_Word file;
@@ -288,23 +311,6 @@ static size_t inline_callers(struct sym_file *f, Dwarf_Die *cudie, Dwarf_Die *in
 	}
 	free(scopes);
 	return n;
-}
-
-/* The offset of report into the out-of-line function around it, from the function's start
- * (0 for functions split into hot and cold parts, which have only ranges) */
-static uint64_t offset_in_function(Dwarf_Die *scopes, int nscopes, Dwarf_Addr bias,
-				   uint64_t report)
-{
-	for (int i = nscopes - 1; i >= 0; i--) {
-		Dwarf_Addr low;
-
-		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
-			continue;
-		if (dwarf_lowpc(&scopes[i], &low) == 0 && low + bias <= report)
-			return report - (low + bias);
-		break;
-	}
-	return 0;
 }
 
 /* The line table's location of an address, into frame f */
@@ -345,12 +351,13 @@ static size_t dwarf_frames(struct sym_file *f, uint64_t lookup, uint64_t report,
 		out[0] = *base;
 		out[0].kind = SYM_FRAME_SOURCE;
 		out[0].function = function_name(f, name);
-		out[0].function_offset = offset_in_function(scopes, nscopes, bias, report);
+		out[0].function_offset = offset_in_function(scopes, nscopes, bias, lookup, report);
 		out[0].inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
 		source_line(f, lookup, &out[0]);
 		n = 1;
 		if (out[0].inlined)
-			n += inline_callers(f, cudie, &scopes[0], base, out + 1, max - 1);
+			n += inline_callers(f, cudie, &scopes[0], lookup, report,
+					    &out[0].function_offset, base, out + 1, max - 1);
 		break;
 	}
 	free(scopes);

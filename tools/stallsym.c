@@ -27,7 +27,7 @@ enum target_kind {
 };
 
 struct stallsym_opts {
-	struct output_opts output;
+	bool json;
 	enum target_kind target;
 	pid_t pid;
 	const char *file;
@@ -40,6 +40,7 @@ struct stallsym_opts {
 
 enum {
 	OPT_DEBUG_ROOT = 0x100,
+	OPT_JSON,
 };
 
 static const char doc[] =
@@ -64,6 +65,7 @@ static const struct argp_option options[] = {
 	  "The addresses are a stack: the first where the thread was, the others return "
 	  "addresses (looked up at ADDR - 1)", 1 },
 	{ "debug-root", OPT_DEBUG_ROOT, "DIR", 0, "Look for separate debug files under DIR", 1 },
+	{ "json", OPT_JSON, NULL, 0, "Write JSON: an array of {addr, frames}", 1 },
 	{},
 };
 
@@ -80,9 +82,6 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	uint64_t pid;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->output;
-		break;
 	case 'p':
 		set_target(state, o, TARGET_PROCESS);
 		if (parse_u64(arg, &pid) || pid == 0 || pid > 0x7fffffff)
@@ -105,6 +104,9 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case OPT_DEBUG_ROOT:
 		o->debug_root = arg;
 		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
 	case ARGP_KEY_ARGS:
 		o->addrs = state->argv + state->next;
 		o->naddrs = state->argc - state->next;
@@ -121,12 +123,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child children[] = {
-	{ &output_argp, 0, "Output:", 2 },
-	{},
-};
-
-static const struct argp argp = { options, parse_option, "[ADDR...]", doc, children, NULL, NULL };
+static const struct argp argp = { options, parse_option, "[ADDR...]", doc, NULL, NULL, NULL };
 
 static int parse_address(const char *s, uint64_t *addr)
 {
@@ -141,59 +138,56 @@ static int parse_address(const char *s, uint64_t *addr)
 	return errno || *end ? -EINVAL : 0;
 }
 
-/* The addresses, from the command line or standard input */
-static int read_addresses(const struct stallsym_opts *o, uint64_t **out, size_t *n)
+/* The next address, from the command line or standard input: 1, 0 at the end, -1 if it is not
+ * an address */
+static int next_address(const struct stallsym_opts *o, int *next, uint64_t *addr)
 {
-	size_t cap = 64;
 	char word[64];
+	const char *s;
 
-	*n = 0;
-	*out = malloc(cap * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (int i = 0; o->naddrs ? i < o->naddrs : scanf("%63s", word) == 1; i++) {
-		const char *s = o->naddrs ? o->addrs[i] : word;
-
-		if (*n == cap) {
-			uint64_t *grown = realloc(*out, (cap *= 2) * sizeof(**out));
-
-			if (!grown)
-				return -ENOMEM;
-			*out = grown;
-		}
-		if (parse_address(s, &(*out)[*n])) {
-			warnx("not a hexadecimal address: '%s'", s);
-			return -EINVAL;
-		}
-		(*n)++;
+	if (o->naddrs) {
+		if (*next >= o->naddrs)
+			return 0;
+		s = o->addrs[(*next)++];
+	} else {
+		if (scanf("%63s", word) != 1)
+			return 0;
+		s = word;
 	}
-	return 0;
+	if (parse_address(s, addr)) {
+		warnx("not a hexadecimal address: '%s'", s);
+		return -1;
+	}
+	return 1;
 }
 
-static long resolve(struct symbolizer *sym, const struct stallsym_opts *o, const uint64_t *addrs,
-		    size_t i, struct sym_frame *frames)
+/* One address; with --stack, all but the first are return addresses */
+static long resolve(struct symbolizer *sym, const struct stallsym_opts *o, uint64_t addr,
+		    bool return_address, struct sym_frame *frames)
 {
-	bool return_address = o->stack && i > 0;
+	uint64_t pair[2] = { 0, addr };
+	size_t n;
 
 	switch (o->target) {
 	case TARGET_PROCESS:
-		/* one address at a time keeps the innermost-first rule of stacks for --stack */
-		if (return_address) {
-			uint64_t pair[2] = { 0, addrs[i] };
-			size_t n = symbolizer_user_stack(sym, o->pid, pair, 2, frames, MAX_FRAMES,
-							 NULL);
-
-			/* drop the placeholder leaf's frame */
-			memmove(frames, frames + 1, (n - 1) * sizeof(*frames));
-			return n - 1;
-		}
-		return symbolizer_user_stack(sym, o->pid, &addrs[i], 1, frames, MAX_FRAMES, NULL);
+		if (!return_address)
+			return symbolizer_user_stack(sym, o->pid, &addr, 1, frames, MAX_FRAMES,
+						     NULL);
+		/* the second entry of a stack is looked up as a return address: resolve a pair
+		 * and drop the placeholder's frame */
+		n = symbolizer_user_stack(sym, o->pid, pair, 2, frames, MAX_FRAMES, NULL);
+		memmove(frames, frames + 1, (n - 1) * sizeof(*frames));
+		return n - 1;
 	case TARGET_FILE:
-		return symbolizer_file_address(sym, o->file, addrs[i], o->file_offsets,
-					       return_address, frames, MAX_FRAMES);
+		return symbolizer_file_address(sym, o->file, addr, o->file_offsets, return_address,
+					       frames, MAX_FRAMES);
 	case TARGET_KERNEL:
 	default:
-		return symbolizer_kernel_stack(sym, &addrs[i], 1, frames, MAX_FRAMES);
+		if (!return_address)
+			return symbolizer_kernel_stack(sym, &addr, 1, frames, MAX_FRAMES);
+		n = symbolizer_kernel_stack(sym, pair, 2, frames, MAX_FRAMES);
+		memmove(frames, frames + 1, (n - 1) * sizeof(*frames));
+		return n - 1;
 	}
 }
 
@@ -227,9 +221,8 @@ int main(int argc, char **argv)
 	struct sym_frame frames[MAX_FRAMES];
 	struct symbolizer *sym;
 	struct json j;
-	uint64_t *addrs = NULL;
-	size_t naddrs;
-	int ret = 0;
+	uint64_t addr;
+	int next = 0, got, ret = 0;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
@@ -237,40 +230,45 @@ int main(int argc, char **argv)
 		warnx("no process with PID %d", o.pid);
 		return EXIT_RUNTIME;
 	}
-	if (read_addresses(&o, &addrs, &naddrs)) {
-		free(addrs);
-		return EXIT_USAGE;
-	}
 	so.debug_root = o.debug_root;
 	sym = symbolizer_new(&so);
-	if (!sym || (o.target == TARGET_PROCESS && symbolizer_note_process(sym, o.pid))) {
+	if (!sym) {
+		warnx("out of memory");
+		return EXIT_RUNTIME;
+	}
+	/* noted before any address is read: they resolve even if it exits meanwhile */
+	if (o.target == TARGET_PROCESS && symbolizer_note_process(sym, o.pid)) {
 		warn("reading the mappings of process %d", o.pid);
-		ret = EXIT_RUNTIME;
-		goto out;
+		symbolizer_free(sym);
+		return EXIT_RUNTIME;
 	}
 	json_init(&j, stdout);
-	if (o.output.json)
+	if (o.json)
 		json_array_begin(&j, NULL);
-	for (size_t i = 0; i < naddrs; i++) {
-		long n = resolve(sym, &o, addrs, i, frames);
+	for (int i = 0; (got = next_address(&o, &next, &addr)) > 0; i++) {
+		long n = resolve(sym, &o, addr, o.stack && i > 0, frames);
 
 		if (n < 0) {
 			errno = -n;
-			warn("%s", o.file);
+			if (n == -ENOEXEC)
+				warnx("%s: not an ELF file", o.file);
+			else
+				warn("%s", o.file);
 			ret = EXIT_RUNTIME;
 			break;
 		}
-		if (o.output.json)
-			print_json(&j, addrs[i], frames, n);
+		if (o.json)
+			print_json(&j, addr, frames, n);
 		else
-			print_text(addrs[i], frames, n);
+			print_text(addr, frames, n);
+		fflush(stdout); /* one answer per address as it comes, for pipes */
 	}
-	if (o.output.json) {
+	if (got < 0)
+		ret = EXIT_USAGE;
+	if (o.json) {
 		json_array_end(&j);
 		json_line_end(&j);
 	}
-out:
 	symbolizer_free(sym);
-	free(addrs);
 	return ret;
 }

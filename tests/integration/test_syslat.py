@@ -244,6 +244,55 @@ class SyslatProcesses(Test):
         self.assertRegex(lines[hist + 2], r"16\.8ms -> 33\.6ms +: 4 +\|\*{40}\|")
 
 
+def source_line(path, text):
+    """The line number of the first line of a source file that contains text."""
+    with open(path) as f:
+        return next(i for i, line in enumerate(f, 1) if text in line)
+
+
+class SyslatStacks(Test):
+    STALLWORK_C = os.path.join(os.path.dirname(__file__), "../workloads/stallwork.c")
+
+    def test_stacks_name_the_calling_line(self):
+        """The stacks of slow polls, on the main thread and on a worker, name the function that
+        called poll() and its line, although libc's poll keeps no frame pointer; the process
+        has exited by the report and still resolves."""
+        w = self.workload("poll:3:40", "thread-poll:2:40")
+        t = self.tracer("syslat", "-p", str(w.pid), "--min", "30ms", "--stacks", "--json",
+                        "poll")
+        w.go()
+        w.finish()
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        doc = summary(out)
+        stacks = sorted(doc["stacks"], key=lambda s: -s["count"])
+        self.assertEqual([s["count"] for s in stacks], [3, 2])
+        call_line = source_line(self.STALLWORK_C, "poll(&p, 1, ms)")
+        measured = w.facts()["poll_ns"]
+        self.assertWithin(sum(s["total_ns"] for s in stacks), sum(measured), 0.02)
+        for s, caller in zip(stacks, ("main", "poll_thread")):
+            names = [f["function"] for f in s["user_stack"]]
+            self.assertIn("poll_empty_pipe", names, s["user_stack"])
+            self.assertIn(caller, names)
+            frame = s["user_stack"][names.index("poll_empty_pipe")]
+            self.assertTrue(frame["file"].endswith("tests/workloads/stallwork.c"), frame)
+            self.assertEqual(frame["line"], call_line)
+            self.assertTrue(frame["module"].endswith("/stallwork"), frame)
+            self.assertRegex(frame["build_id"], r"^[0-9a-f]{40}$")
+            self.assertLess(names.index("poll_empty_pipe"), names.index(caller))
+            self.assertFalse(s["user_stack_truncated"], names)
+            kernel = s["kernel_stack"]
+            self.assertTrue(kernel and all(f["kernel"] for f in kernel), kernel)
+            self.assertFalse(kernel[0]["function"].startswith("bpf_"), kernel[0])
+            self.assertIn("do_syscall_64", [f["function"] for f in kernel])
+        self.assertTrue(all(v == 0 for v in doc["lost"].values()), doc["lost"])
+
+    def test_stacks_need_min(self):
+        rc, out, err = self.run_tool("syslat", "--stacks")
+        self.assertEqual(rc, 2)
+        self.assertIn("--stacks needs --min", err)
+
+
 class SyslatSignals(Test):
     def check_signal_ends_with_report(self, sig, reason):
         w = self.workload("poll:200:20")
