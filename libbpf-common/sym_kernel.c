@@ -14,12 +14,25 @@
 
 #define UNBOUNDED_SPAN (64 * 1024) /* a symbol nothing bounds: at most this long */
 
+/* Of several names at one address, how much it names the code there: aliases the early boot
+ * code uses (__pi_) and section markers least */
+static int name_rank(const char *name)
+{
+	if (!strncmp(name, "__pi_", 5))
+		return 0;
+	if (!strcmp(name, "_stext") || !strcmp(name, "_text") || !strcmp(name, "_sinittext"))
+		return 1;
+	return 2;
+}
+
+/* By address; at one address the best name last, which is the one a lookup finds */
 static int symbol_compare(const void *a, const void *b)
 {
-	uint64_t x = ((const struct sym_kernel_symbol *)a)->start;
-	uint64_t y = ((const struct sym_kernel_symbol *)b)->start;
+	const struct sym_kernel_symbol *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return name_rank(x->name) - name_rank(y->name);
 }
 
 struct module_range {
@@ -114,9 +127,12 @@ static void load_kallsyms(struct symbolizer *s)
 			etext = addr;
 		else if (!strcmp(name, "_einittext"))
 			einittext = addr;
-		/* text only; __pfx_ symbols name the padding before a function */
+		/* text only; __pfx_ symbols name the padding before a function; _etext and
+		 * _einittext mark where text ends and are no code (if kept, _etext would lend its
+		 * name to everything up to the init text: rodata, data) */
 		if ((type != 't' && type != 'T' && type != 'w' && type != 'W') ||
-		    !strncmp(name, "__pfx_", 6))
+		    !strncmp(name, "__pfx_", 6) || !strcmp(name, "_etext") ||
+		    !strcmp(name, "_einittext"))
 			continue;
 		need = strlen(name) + 1 + strlen(module) + 1;
 		if (names_len + need > names_cap) {

@@ -131,7 +131,8 @@ static int parse_address(const char *s, uint64_t *addr)
 
 	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2))
 		s += 2;
-	if (!*s)
+	/* hex digits only: strtoull() would also take white space and a sign ("0x-1") */
+	if (!*s || s[strspn(s, "0123456789abcdefABCDEF")])
 		return -EINVAL;
 	errno = 0;
 	*addr = strtoull(s, &end, 16);

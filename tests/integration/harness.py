@@ -2,12 +2,14 @@
 """Shared pieces of the integration tests: the built tools, workloads with known stalls, and
 cleanup that also happens when a test fails.
 
-The tests run as root against the real kernel.  Without root they report themselves skipped,
-unless STALLKIT_REQUIRE_ALL=1 (CI), where a skip is a failure.
+The tests run as root against the real kernel (Test); those that need no privileges
+(Unprivileged, e.g. the symbolizer on files) run as anyone.  A test that cannot run reports
+itself skipped, unless STALLKIT_REQUIRE_ALL=1 (CI), where a skip is a failure.
 """
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -26,20 +28,25 @@ def tool(name):
     return os.path.join(TOOLS, name)
 
 
-class Test(unittest.TestCase):
-    """A test case that needs root and cleans up what it started."""
+class Unprivileged(unittest.TestCase):
+    """A test case that needs no privileges: a temporary directory, and cleanup of what it
+    started."""
 
     def setUp(self):
-        if os.geteuid() != 0:
-            if os.environ.get("STALLKIT_REQUIRE_ALL") == "1":
-                self.fail("integration tests need root (STALLKIT_REQUIRE_ALL=1 forbids skipping)")
-            self.skipTest("needs root")
-        if not os.path.exists("/sys/kernel/btf/vmlinux"):
-            if os.environ.get("STALLKIT_REQUIRE_ALL") == "1":
-                self.fail("no kernel BTF (STALLKIT_REQUIRE_ALL=1 forbids skipping)")
-            self.skipTest("kernel has no BTF")
         self.tmp = tempfile.TemporaryDirectory(prefix="stallkit-test-")
         self.addCleanup(self.tmp.cleanup)
+
+    def cannot_run(self, why):
+        """Skips the test, visibly; a failure under STALLKIT_REQUIRE_ALL=1 (CI)."""
+        if os.environ.get("STALLKIT_REQUIRE_ALL") == "1":
+            self.fail(f"{why} (STALLKIT_REQUIRE_ALL=1 forbids skipping)")
+        self.skipTest(why)
+
+    def require_programs(self, *names):
+        """The programs the test runs, installed by scripts/setup test."""
+        missing = [n for n in names if not shutil.which(n)]
+        if missing:
+            self.cannot_run(f"needs {', '.join(missing)} (scripts/setup test)")
 
     def start(self, argv, **kwargs):
         """Starts a process that is killed at cleanup if still running."""
@@ -70,6 +77,17 @@ class Test(unittest.TestCase):
     def assertWithin(self, value, expected, rel, msg=None):
         self.assertLessEqual(abs(value - expected), rel * expected,
                              msg or f"{value} not within {rel:.1%} of {expected}")
+
+
+class Test(Unprivileged):
+    """A test case that needs root and cleans up what it started."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.cannot_run("needs root")
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.cannot_run("kernel has no BTF")
+        super().setUp()
 
 
 class Workload:
