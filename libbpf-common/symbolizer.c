@@ -244,19 +244,34 @@ size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size
 	return written;
 }
 
+/* A file named by path: the one already open if it is still the same file (reading its
+ * identity again would cost a mapping of its headers per address) */
+static struct sym_file *file_by_path(struct symbolizer *s, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st))
+		return NULL;
+	for (struct sym_file *f = s->files; f; f = f->next)
+		if (f->dev == st.st_dev && f->ino == st.st_ino && !strcmp(f->open_path, path))
+			return f;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	errno = ENOEXEC;
+	return sym_file_open(s, fd, path, path, NULL);
+}
+
 long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t addr,
 			     bool is_file_offset, bool return_address, struct sym_frame *out,
 			     size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct sym_file *f;
+	struct sym_file *f = file_by_path(s, path);
 	uint64_t vaddr = addr;
 
-	if (fd < 0)
-		return -errno;
-	f = sym_file_open(s, fd, path, path, NULL);
 	if (!f)
-		return -ENOEXEC;
+		return -errno;
 	if (is_file_offset && !sym_file_offset_to_vaddr(f, addr, &vaddr)) {
 		out[0] = (struct sym_frame){ .addr = addr, .kind = SYM_FRAME_MODULE,
 					     .module = f->path, .module_offset = addr };

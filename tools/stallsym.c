@@ -5,7 +5,10 @@
  * tests check the symbolizer.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <err.h>
+#include <poll.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,9 +142,56 @@ static int parse_address(const char *s, uint64_t *addr)
 	return errno || *end ? -EINVAL : 0;
 }
 
+/*
+ * Standard input, read by hand: before waiting for more input, what has been answered is
+ * flushed, so that a pipe gets each answer as it asks (a tool symbolizing a stream), while a
+ * file or a long list is answered in big writes.
+ */
+struct input {
+	char buf[65536];
+	size_t len, pos;
+	bool eof;
+};
+
+static bool input_word(struct input *in, char *word, size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (in->pos == in->len) {
+			struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+			ssize_t got;
+
+			if (in->eof)
+				break;
+			if (poll(&pfd, 1, 0) == 0)
+				fflush(stdout);
+			got = read(STDIN_FILENO, in->buf, sizeof(in->buf));
+			if (got <= 0) {
+				in->eof = true;
+				break;
+			}
+			in->len = got;
+			in->pos = 0;
+		}
+		char c = in->buf[in->pos++];
+
+		if (isspace((unsigned char)c)) {
+			if (n)
+				break;
+			continue;
+		}
+		if (n + 1 < max)
+			word[n++] = c;
+	}
+	word[n] = '\0';
+	return n > 0;
+}
+
 /* The next address, from the command line or standard input: 1, 0 at the end, -1 if it is not
  * an address */
-static int next_address(const struct stallsym_opts *o, int *next, uint64_t *addr)
+static int next_address(const struct stallsym_opts *o, struct input *in, int *next,
+			uint64_t *addr)
 {
 	char word[64];
 	const char *s;
@@ -151,7 +201,7 @@ static int next_address(const struct stallsym_opts *o, int *next, uint64_t *addr
 			return 0;
 		s = o->addrs[(*next)++];
 	} else {
-		if (scanf("%63s", word) != 1)
+		if (!input_word(in, word, sizeof(word)))
 			return 0;
 		s = word;
 	}
@@ -220,6 +270,7 @@ int main(int argc, char **argv)
 	struct stallsym_opts o = { .target = TARGET_NONE };
 	struct symbolizer_opts so = { 0 };
 	struct sym_frame frames[MAX_FRAMES];
+	static struct input in;
 	struct symbolizer *sym;
 	struct json j;
 	uint64_t addr;
@@ -246,7 +297,7 @@ int main(int argc, char **argv)
 	json_init(&j, stdout);
 	if (o.json)
 		json_array_begin(&j, NULL);
-	for (int i = 0; (got = next_address(&o, &next, &addr)) > 0; i++) {
+	for (int i = 0; (got = next_address(&o, &in, &next, &addr)) > 0; i++) {
 		long n = resolve(sym, &o, addr, o.stack && i > 0, frames);
 
 		if (n < 0) {
@@ -262,7 +313,6 @@ int main(int argc, char **argv)
 			print_json(&j, addr, frames, n);
 		else
 			print_text(addr, frames, n);
-		fflush(stdout); /* one answer per address as it comes, for pipes */
 	}
 	if (got < 0)
 		ret = EXIT_USAGE;
