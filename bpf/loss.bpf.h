@@ -4,6 +4,9 @@
 
 #include "loss.h"
 
+/* what map inserts answer; errno macros are not in vmlinux.h */
+#define EEXIST 17 /* inserted meanwhile by another CPU */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LOSS_KINDS);

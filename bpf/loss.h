@@ -12,6 +12,10 @@ enum loss_kind {
 	LOSS_STACK_MAP_FULL,	/* stack map full or hash collision */
 	LOSS_STACK_READ,	/* stack could not be read */
 	LOSS_ARGS_READ,		/* syscall arguments could not be read from user memory */
+	LOSS_STACK_MEMO_STALE,	/* a kernel stack reused from its memo, which a recheck found
+				 * outdated (the blocks since the last recheck may be misfiled) */
+	LOSS_LEAF_SAMPLE,	/* a user stack kept without its leaf sample: the frames that
+				 * frame pointers miss cannot be put back */
 	LOSS_KINDS,
 };
 

@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "syslat.h"
 #include "current_cache.bpf.h"
+#include "leaf_sample.bpf.h"
 #include "loss.bpf.h"
 #include "sockinfo.bpf.h"
 
@@ -216,10 +217,19 @@ static __always_inline void bin_add(struct syslat_key *row, __u32 bin)
 	__u64 one = 1, *count;
 
 	count = bpf_map_lookup_elem(&bins, &key);
-	if (count)
-		(*count)++;
-	else if (bpf_map_update_elem(&bins, &key, &one, BPF_NOEXIST))
-		loss_count(LOSS_AGG_MAP_FULL);
+	if (!count) {
+		long err = bpf_map_update_elem(&bins, &key, &one, BPF_NOEXIST);
+
+		if (!err)
+			return;
+		/* -EEXIST: another CPU inserted it meanwhile; add to it */
+		count = err == -EEXIST ? bpf_map_lookup_elem(&bins, &key) : NULL;
+		if (!count) {
+			loss_count(LOSS_AGG_MAP_FULL);
+			return;
+		}
+	}
+	(*count)++;
 }
 
 static __always_inline __u32 slot_assign(__u32 nr)
@@ -290,8 +300,8 @@ static __always_inline void record_by_key(struct syslat_key *key, __u64 latency,
 	bin_add(key, hist_bucket(latency));
 }
 
-/* Where the call came from: both stacks, and the top of the user stack for the userspace
- * unwinder to find the caller of a leaf function that keeps no frame pointer */
+/* Where the call came from: both stacks, and a leaf sample for userspace to put back the
+ * frames that frame pointers miss */
 static __always_inline void note_stacks(void *ctx, struct pt_regs *regs,
 					struct syslat_stack_event *se)
 {
@@ -303,9 +313,7 @@ static __always_inline void note_stacks(void *ctx, struct pt_regs *regs,
 	se->kernel_frames = n > 0 ? n / sizeof(__u64) : 0;
 	if (!se->user_frames || !se->kernel_frames)
 		loss_count(LOSS_STACK_READ);
-	se->sp = BPF_CORE_READ(regs, sp);
-	if (bpf_probe_read_user(se->stack_bytes, sizeof(se->stack_bytes), (void *)se->sp))
-		__builtin_memset(se->stack_bytes, 0, sizeof(se->stack_bytes));
+	leaf_sample_take(&se->leaf, regs);
 }
 
 static __always_inline void emit_event(void *ctx, struct pt_regs *regs, __u32 nr, __u64 now,

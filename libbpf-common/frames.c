@@ -66,3 +66,20 @@ void frame_json(struct json *j, const struct sym_frame *f)
 	json_string(j, "build_id", f->build_id);
 	json_object_end(j);
 }
+
+size_t user_stack_complete(struct symbolizer *sym, pid_t pid, const __u64 *stack, size_t n,
+			   const struct leaf_sample *leaf, uint64_t *out, size_t max)
+{
+	struct sym_user_sample sample;
+	uint64_t fp[n ? n : 1];
+
+	for (size_t i = 0; i < n; i++)
+		fp[i] = stack[i];
+	if (!leaf || !leaf->len)
+		return symbolizer_user_stack_complete(sym, pid, fp, n, NULL, out, max);
+	for (size_t i = 0; i < SYM_USER_REGS; i++)
+		sample.regs[i] = leaf->regs[i];
+	sample.stack = leaf->stack;
+	sample.len = leaf->len;
+	return symbolizer_user_stack_complete(sym, pid, fp, n, &sample, out, max);
+}

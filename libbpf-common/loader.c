@@ -18,6 +18,7 @@
 
 static bool verbose;
 static bool probing;		/* a failing feature probe is no news: keep libbpf quiet */
+static bool program_rejected;	/* libbpf said a program failed to load (the verifier) */
 static char last_warning[256];	/* libbpf's last warning, for the one-sentence explanation */
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -31,6 +32,8 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 		va_end(copy);
 		if (!strncmp(last_warning, "libbpf: ", 8))
 			memmove(last_warning, last_warning + 8, strlen(last_warning + 8) + 1);
+		if (strstr(last_warning, "program load failed"))
+			program_rejected = true;
 		len = strlen(last_warning);
 		while (len && last_warning[len - 1] == '\n')
 			last_warning[--len] = '\0';
@@ -226,6 +229,16 @@ const char *feature_why_not(enum feature f)
 	return features[f].available ? "" : features[f].why;
 }
 
+bool helper_available(enum bpf_func_id helper)
+{
+	bool ok;
+
+	probing = true;
+	ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, helper, NULL) == 1;
+	probing = false;
+	return ok;
+}
+
 const char *hook_flavour_name(enum hook_flavour flavour)
 {
 	switch (flavour) {
@@ -263,7 +276,7 @@ int loader_prepare_hooks(struct tp_hook *hooks, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct tp_hook *h = &hooks[i];
 
-		if (feature_available(FEATURE_TP_BTF) && upgrade_to_tp_btf(h)) {
+		if (feature_available(FEATURE_TP_BTF) && (h->btf || upgrade_to_tp_btf(h))) {
 			h->flavour = HOOK_TP_BTF;
 		} else if (feature_available(FEATURE_RAW_TP)) {
 			h->flavour = HOOK_RAW_TP;
@@ -277,7 +290,10 @@ int loader_prepare_hooks(struct tp_hook *hooks, size_t n)
 			      h->classic ? feature_why_not(FEATURE_TRACEPOINT) : "no fallback");
 			return -1;
 		}
-		bpf_program__set_autoload(h->raw, h->flavour != HOOK_TRACEPOINT);
+		bpf_program__set_autoload(h->raw, h->flavour == HOOK_RAW_TP ||
+						  (h->flavour == HOOK_TP_BTF && !h->btf));
+		if (h->btf)
+			bpf_program__set_autoload(h->btf, h->flavour == HOOK_TP_BTF);
 		if (h->classic)
 			bpf_program__set_autoload(h->classic, h->flavour == HOOK_TRACEPOINT);
 		if (verbose)
@@ -292,6 +308,7 @@ int loader_load(struct bpf_object_skeleton *skeleton)
 	int err;
 
 	last_warning[0] = '\0';
+	program_rejected = false;
 	err = bpf_object__load_skeleton(skeleton);
 	if (!err)
 		return 0;
@@ -303,6 +320,9 @@ int loader_load(struct bpf_object_skeleton *skeleton)
 	} else if (err == EACCES || err == EINVAL) {
 		warnx("the kernel's verifier rejected the BPF programs (%s): rerun with -v for its "
 		      "log, and please report it with the kernel version", strerror(err));
+	} else if (err == E2BIG && program_rejected) {
+		warnx("the kernel's verifier gave up on a BPF program (too complex for this kernel): "
+		      "rerun with -v for its log, and please report it with the kernel version");
 	} else if (err == ENOMEM || err == E2BIG) {
 		warnx("not enough memory for the BPF maps (%s): check the memory cgroup limit",
 		      strerror(err));
@@ -318,7 +338,7 @@ static struct bpf_link *attach_hook(struct tp_hook *h)
 {
 	switch (h->flavour) {
 	case HOOK_TP_BTF:
-		return bpf_program__attach_trace(h->raw);
+		return bpf_program__attach_trace(h->btf ? h->btf : h->raw);
 	case HOOK_RAW_TP:
 		return bpf_program__attach_raw_tracepoint(h->raw, h->name);
 	case HOOK_TRACEPOINT:

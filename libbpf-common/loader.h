@@ -34,6 +34,8 @@ bool feature_require(enum feature f, const char *what_for);
 bool feature_available(enum feature f);
 /* Why it is not available, in words (empty if it is). */
 const char *feature_why_not(enum feature f);
+/* Whether tracing programs may call this BPF helper here (libbpf's probe loads one). */
+bool helper_available(enum bpf_func_id helper);
 
 enum hook_flavour {
 	HOOK_NONE,
@@ -48,13 +50,16 @@ const char *hook_flavour_name(enum hook_flavour flavour);
  * A kernel tracepoint, handled by one BPF program written as SEC("raw_tp/<name>"): the loader
  * turns it into tp_btf when the kernel allows (typed arguments, same cost), keeps it raw_tp
  * otherwise, and uses the classic tracepoint program (a different context layout, so a second
- * small entry point into the same handler) only when neither works.
+ * small entry point into the same handler) only when neither works.  A handler that reads the
+ * typed arguments directly (cheaper than probe reads) comes as its own SEC("tp_btf/<name>")
+ * entry point, used instead of the upgrade.
  */
 struct tp_hook {
 	const char *category; /* "raw_syscalls" */
 	const char *name;     /* "sys_enter" */
 	struct bpf_program *raw;
 	struct bpf_program *classic; /* may be NULL */
+	struct bpf_program *btf;     /* may be NULL */
 	enum hook_flavour flavour;   /* chosen by loader_prepare_hooks() */
 	struct bpf_link *link;
 };

@@ -22,6 +22,14 @@ static const struct {
 				  "raise --stack-storage-size" },
 	[LOSS_STACK_READ] = { "stack_read", "stacks lost: stack could not be read", NULL },
 	[LOSS_ARGS_READ] = { "args_read", "arguments unreadable in user memory", NULL },
+	[LOSS_STACK_MEMO_STALE] = { "stack_memo_stale",
+				    "kernel stacks reused from a memo that a recheck found outdated",
+				    "please report it: the blocks since the previous recheck may "
+				    "have the wrong kernel stack" },
+	[LOSS_LEAF_SAMPLE] = { "leaf_sample",
+			       "user stacks that may miss the caller of a function without a frame "
+			       "pointer: leaf sample not kept",
+			       "raise --stack-storage-size" },
 };
 
 int losses_read(struct bpf_map *map, struct losses *out)

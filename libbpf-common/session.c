@@ -20,14 +20,6 @@
 #endif
 #define TARGET_POLL_NS (200 * NSEC_PER_MSEC)
 
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 void format_wall_time(char *buf, size_t len, uint64_t monotonic)
 {
 	struct timespec now;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <bpf/libbpf.h>
 #include "options.h"
+#include "units.h"
 
 enum session_wake {
 	SESSION_INTERVAL, /* -i elapsed: print and reset */
@@ -50,8 +51,6 @@ int session_begin(struct session *s, const struct timing_opts *timing,
 enum session_wake session_wait(struct session *s);
 void session_end(struct session *s);
 
-/* CLOCK_MONOTONIC in ns (the clock of bpf_ktime_get_ns) */
-uint64_t monotonic_ns(void);
 /* Wall-clock time for a CLOCK_MONOTONIC timestamp, as HH:MM:SS.mmm */
 void format_wall_time(char *buf, size_t len, uint64_t monotonic);
 

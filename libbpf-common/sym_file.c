@@ -443,36 +443,19 @@ uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t ma
 	return map_start - map_pgoff - (f->nsegs ? f->segs[0].vaddr - f->segs[0].offset : 0);
 }
 
-uint64_t sym_file_return_address(struct sym_file *f, uint64_t vaddr, uint64_t sp,
-				 const void *stack, size_t len)
+Dwarf_Frame *sym_file_cfi_frame(struct sym_file *f, uint64_t vaddr)
 {
-#if defined(__x86_64__)
 	Dwarf_Frame *frame = NULL;
-	Dwarf_CFI *cfi;
 	Dwarf_Addr bias;
-	Dwarf_Op *ops;
-	size_t nops;
-	uint64_t cfa, ra = 0;
+	Dwarf_CFI *cfi;
 
 	if (!load(f))
-		return 0;
+		return NULL;
 	cfi = dwfl_module_eh_cfi(f->mod, &bias);
-	if (!cfi)
-		cfi = dwfl_module_dwarf_cfi(f->mod, &bias);
-	if (!cfi || dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
-		return 0;
-	/* x86-64: CFA = rsp (DWARF register 7) + n at the leaf; the return address is the word
-	 * just below the CFA */
-	if (dwarf_frame_cfa(frame, &ops, &nops) == 0 && nops == 1 && ops[0].atom == DW_OP_bregx &&
-	    ops[0].number == 7) {
-		cfa = sp + (int64_t)ops[0].number2;
-		if (cfa >= sp + 8 && cfa - sp <= len)
-			memcpy(&ra, (const char *)stack + (cfa - 8 - sp), sizeof(ra));
-	}
-	free(frame);
-	return ra;
-#else
-	(void)f, (void)vaddr, (void)sp, (void)stack, (void)len;
-	return 0;
-#endif
+	if (cfi && !dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
+		return frame;
+	cfi = dwfl_module_dwarf_cfi(f->mod, &bias);
+	if (cfi && !dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
+		return frame;
+	return NULL;
 }

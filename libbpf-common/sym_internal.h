@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The symbolizer's parts (sym_file.c, sym_process.c, sym_kernel.c, symbolizer.c). */
+/* The symbolizer's parts (sym_file.c, sym_process.c, sym_kernel.c, sym_unwind.c, symbolizer.c). */
 #ifndef STALLKIT_SYM_INTERNAL_H
 #define STALLKIT_SYM_INTERNAL_H
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <sys/stat.h>
 #include "symbolizer.h"
@@ -79,6 +80,8 @@ struct symbolizer {
 	size_t nksyms;
 	char *ksym_names;
 	bool ksyms_loaded;
+	uint64_t ksyms_loaded_ns; /* when (CLOCK_MONOTONIC) */
+	bool ksyms_reloaded;	  /* since the first load, for an address it lacked */
 	struct sym_cache *cache;
 };
 
@@ -93,8 +96,8 @@ size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, ui
 bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset);
 bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr);
 uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff);
-uint64_t sym_file_return_address(struct sym_file *f, uint64_t vaddr, uint64_t sp,
-				 const void *stack, size_t len);
+/* the call frame information at an ELF virtual address (the caller frees it), NULL if none */
+Dwarf_Frame *sym_file_cfi_frame(struct sym_file *f, uint64_t vaddr);
 
 /* sym_process.c */
 int sym_process_note(struct symbolizer *s, pid_t pid);
@@ -105,6 +108,9 @@ void sym_process_free(struct sym_process *p);
 
 /* sym_kernel.c */
 const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr);
+/* kallsyms read again if one of addrs is not in it and it was read over a second ago: code
+ * loaded since (BPF programs, modules) */
+void sym_kernel_refresh(struct symbolizer *s, const uint64_t *addrs, size_t n);
 bool sym_kernel_is_tracer(const char *name);
 void sym_kernel_free(struct symbolizer *s);
 

@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sym_internal.h"
+#include "units.h"
 
 #define UNBOUNDED_SPAN (64 * 1024) /* a symbol nothing bounds: at most this long */
+/* kallsyms is read again for an address it lacks (a BPF program loaded since, a module): the
+ * first time at once, then at most this often */
+#define RELOAD_AFTER_NS 1000000000ULL
 
 /* Of several names at one address, how much it names the code there: aliases the early boot
  * code uses (__pi_) and section markers least */
@@ -110,6 +114,7 @@ static void load_kallsyms(struct symbolizer *s)
 	FILE *f;
 
 	s->ksyms_loaded = true;
+	s->ksyms_loaded_ns = monotonic_ns();
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return;
@@ -183,13 +188,10 @@ static void load_kallsyms(struct symbolizer *s)
 	set_ends(s, etext, einittext);
 }
 
-const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr)
+static const struct sym_kernel_symbol *lookup(const struct symbolizer *s, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = s->nksyms;
 
-	if (!s->ksyms_loaded)
-		load_kallsyms(s);
-	hi = s->nksyms;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -202,6 +204,46 @@ const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t
 	if (lo && addr < s->ksyms[lo - 1].end)
 		return &s->ksyms[lo - 1];
 	return NULL;
+}
+
+const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr)
+{
+	if (!s->ksyms_loaded)
+		load_kallsyms(s);
+	return lookup(s, addr);
+}
+
+void sym_kernel_refresh(struct symbolizer *s, const uint64_t *addrs, size_t n)
+{
+	if (!s->ksyms_loaded) {
+		load_kallsyms(s);
+		return;
+	}
+	if (s->ksyms_reloaded && monotonic_ns() - s->ksyms_loaded_ns < RELOAD_AFTER_NS)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!lookup(s, addrs[i])) {
+			sym_kernel_free(s);
+			load_kallsyms(s);
+			s->ksyms_reloaded = true;
+			return;
+		}
+	}
+}
+
+bool symbolizer_kernel_function(struct symbolizer *s, const char *name, uint64_t *start,
+				uint64_t *end)
+{
+	if (!s->ksyms_loaded)
+		load_kallsyms(s);
+	for (size_t i = 0; i < s->nksyms; i++) {
+		if (!strcmp(s->ksyms[i].name, name) && !strcmp(s->ksyms[i].module, "[kernel]")) {
+			*start = s->ksyms[i].start;
+			*end = s->ksyms[i].end;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The frames a tracer adds on top of the stack it records: the BPF program and the glue that

@@ -223,6 +223,7 @@ size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size
 	size_t i = 0, written = 0;
 	const struct sym_kernel_symbol *k;
 
+	sym_kernel_refresh(s, addrs, n);
 	/* the tracer's own frames, at the top only */
 	while (i < n && (k = sym_kernel_lookup(s, addrs[i])) && sym_kernel_is_tracer(k->name))
 		i++;
@@ -278,17 +279,6 @@ long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t ad
 		return 1;
 	}
 	return resolve_cached(s, f, return_address ? vaddr - 1 : vaddr, vaddr, addr, out, max);
-}
-
-uint64_t symbolizer_leaf_return_address(struct symbolizer *s, pid_t pid, uint64_t ip, uint64_t sp,
-					const void *stack, size_t len)
-{
-	struct sym_process *p = sym_process_find(s, pid);
-	const struct sym_map *map = p ? sym_process_map(p, ip) : NULL;
-
-	if (!map || !map->file)
-		return 0;
-	return sym_file_return_address(map->file, ip - map->bias, sp, stack, len);
 }
 
 const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)

@@ -84,13 +84,34 @@ long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t ad
 			     size_t max);
 
 /*
- * The return address of the innermost function of a user stack, found from its call frame
- * information (DWARF CFI): what frame-pointer stacks miss when that function set up no frame
- * (libc's syscall wrappers).  stack holds len bytes of the thread's stack from sp.  0 if it is
- * not known.
+ * What unwinding a user stack by its call frame information needs, taken at the moment the
+ * stack was: the thread's user registers (x86-64 DWARF numbering: rax, rdx, rcx, rbx, rsi,
+ * rdi, rbp, rsp, r8-r15, then the ip) and len bytes of its stack from rsp.
  */
-uint64_t symbolizer_leaf_return_address(struct symbolizer *s, pid_t pid, uint64_t ip, uint64_t sp,
-					const void *stack, size_t len);
+#define SYM_USER_REGS  17
+#define SYM_HIDDEN_MAX 32 /* frames symbolizer_user_stack_complete() adds at most */
+struct sym_user_sample {
+	uint64_t regs[SYM_USER_REGS];
+	const void *stack;
+	size_t len;
+};
+
+/*
+ * A frame-pointer stack of pid (innermost first, n frames) with the frames that the walk
+ * missed put back: a function that keeps no frame pointer (Debian's glibc) hides its caller
+ * from a frame-pointer walk, or ends it.  The innermost frames are unwound from the sample by
+ * their call frame information until they reach the walk's second frame (if they do not, the
+ * stack is returned as given), or as far as the sample goes when the walk found only one
+ * frame.  Writes at most max frames to out and returns how many.
+ */
+size_t symbolizer_user_stack_complete(struct symbolizer *s, pid_t pid, const uint64_t *stack,
+				      size_t n, const struct sym_user_sample *sample,
+				      uint64_t *out, size_t max);
+
+/* Where a function of the kernel itself (not a module) lies, from kallsyms: [*start, *end).
+ * false if kallsyms does not list it (or hides addresses: no privileges). */
+bool symbolizer_kernel_function(struct symbolizer *s, const char *name, uint64_t *start,
+				uint64_t *end);
 
 /* "poll", "module+0x1f2e", "0x7f3a..." : a frame in one short word, for folded stacks */
 const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len);

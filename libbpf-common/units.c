@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdio.h>
+#include <time.h>
+#include "parse.h"
 #include "units.h"
 
 size_t text_width(const char *s)
@@ -34,4 +36,12 @@ char *format_duration(char *buf, size_t len, uint64_t ns)
 	else
 		snprintf(buf, len, "%.0f%s", v, units[i].unit);
 	return buf;
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }

@@ -12,4 +12,7 @@ char *format_duration(char *buf, size_t len, uint64_t ns);
 /* Columns a UTF-8 string takes on a terminal (continuation bytes take none): "1.2µs" is 5. */
 size_t text_width(const char *s);
 
+/* CLOCK_MONOTONIC in ns (the clock of bpf_ktime_get_ns) */
+uint64_t monotonic_ns(void);
+
 #endif

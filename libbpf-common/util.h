@@ -3,5 +3,6 @@
 #define STALLKIT_UTIL_H
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)    ((a) < (b) ? (a) : (b))
 
 #endif

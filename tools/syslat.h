@@ -8,6 +8,7 @@
 #endif
 #include "filter.h" /* the skeleton's rodata holds a filter_config */
 #include "histogram.h"
+#include "leaf_sample.h"
 #include "sockinfo.h"
 
 #define SYSLAT_MAX_NR	  512 /* syscall numbers are below this on every supported arch
@@ -17,7 +18,6 @@
 #define SYSLAT_BIN_ERRNO  0x80000000U /* a bins key: errno count, not a histogram bucket */
 #define SYSLAT_COMM_LEN	  16
 #define SYSLAT_STACK_DEPTH 64	/* frames kept of each stack */
-#define SYSLAT_STACK_BYTES 256	/* bytes of the user stack from sp: the leaf's frame */
 
 /* What a row is keyed by, besides the syscall (flags). */
 enum syslat_key_by {
@@ -128,8 +128,7 @@ struct syslat_stack_event {
 	__u32 kernel_frames;
 	__u64 user_stack[SYSLAT_STACK_DEPTH]; /* innermost first (frame pointers) */
 	__u64 kernel_stack[SYSLAT_STACK_DEPTH];
-	__u64 sp;			       /* the user stack pointer, and the bytes from it */
-	__u8 stack_bytes[SYSLAT_STACK_BYTES];  /* (zeros where unreadable) */
+	struct leaf_sample leaf; /* for the frames that frame pointers miss */
 };
 
 #endif

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <err.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fdinfo.h"
@@ -13,16 +12,11 @@ struct syslat_slot_acc {
 	uint64_t dense[HIST_BUCKETS];
 };
 
-static int key_compare(const void *a, const void *b)
-{
-	return memcmp(&((const struct syslat_row *)a)->key, &((const struct syslat_row *)b)->key,
-		      sizeof(struct syslat_key));
-}
-
 int collector_init(struct syslat_collector *c, struct syslat_bpf *skel)
 {
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
+	rows_init(&c->rows, sizeof(struct syslat_key), sizeof(struct syslat_row));
 	c->keyed = skel->rodata->syslat_cfg.key_by != 0;
 	c->nslots = c->keyed ? 0 : skel->rodata->syslat_cfg.nslots;
 	c->slots = calloc(c->nslots + 1, sizeof(*c->slots));
@@ -47,34 +41,6 @@ static void describe_row(struct syslat_row *r, uint32_t key_by)
 		fd_describe_inode(r->key.pid, r->key.file.fd, r->key.file.ino, r->key.file.mode,
 				  &r->sock, r->fd_desc, sizeof(r->fd_desc));
 	r->described = true;
-}
-
-static struct syslat_row *row_get(struct syslat_collector *c, const struct syslat_key *key)
-{
-	struct syslat_row probe = { .key = *key }, *r, **found;
-
-	found = tfind(&probe, &c->index, key_compare);
-	if (found)
-		return *found;
-	if (c->nrows == c->rows_cap) {
-		size_t cap = c->rows_cap ? c->rows_cap * 2 : 64;
-		struct syslat_row **grown = realloc(c->rows, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		c->rows = grown;
-		c->rows_cap = cap;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->key = *key;
-	if (!tsearch(r, &c->index, key_compare)) {
-		free(r);
-		return NULL;
-	}
-	c->rows[c->nrows++] = r;
-	return r;
 }
 
 static int bins_append(struct syslat_row *r, uint32_t bin, uint64_t count)
@@ -145,7 +111,7 @@ static int harvest_slots(struct syslat_collector *c, uint32_t epoch)
 					 stride * ncpu, 0))
 			continue;
 		acc = &c->slots[index];
-		r = row_get(c, &key);
+		r = rows_get(&c->rows, &key);
 		if (!r)
 			goto nomem;
 		for (int cpu = 0; cpu < ncpu; cpu++) {
@@ -181,7 +147,7 @@ static int harvest_rows(struct syslat_collector *c, uint32_t epoch)
 	if (n < 0)
 		return -1;
 	for (long i = 0; i < n; i++) {
-		struct syslat_row *r = row_get(c, &keys[i]);
+		struct syslat_row *r = rows_get(&c->rows, &keys[i]);
 
 		if (!r)
 			break;
@@ -205,7 +171,7 @@ static int harvest_bins(struct syslat_collector *c)
 	if (n < 0)
 		return -1;
 	for (long i = 0; i < n; i++) {
-		struct syslat_row *r = row_get(c, &keys[i].row);
+		struct syslat_row *r = rows_get(&c->rows, &keys[i].row);
 		uint64_t sum = 0;
 
 		if (!r)
@@ -225,17 +191,19 @@ int collector_harvest(struct syslat_collector *c)
 	uint32_t epoch = c->skel->bss->epoch;
 	int err;
 
-	for (size_t i = 0; i < c->nrows; i++)
-		row_reset_now(c->rows[i]);
+	for (size_t i = 0; i < c->rows.n; i++)
+		row_reset_now(c->rows.at[i]);
 	err = c->keyed ? harvest_rows(c, epoch) : harvest_slots(c, epoch);
 	if (!err)
 		err = harvest_bins(c);
-	for (size_t i = 0; i < c->nrows; i++) {
-		if (c->rows[i]->nbins)
-			qsort(c->rows[i]->bins, c->rows[i]->nbins, sizeof(struct syslat_bin),
+	for (size_t i = 0; i < c->rows.n; i++) {
+		struct syslat_row *r = c->rows.at[i];
+
+		if (r->nbins)
+			qsort(r->bins, r->nbins, sizeof(struct syslat_bin),
 			      bin_compare);
-		if (!c->rows[i]->described)
-			describe_row(c->rows[i], c->skel->rodata->syslat_cfg.key_by);
+		if (!r->described)
+			describe_row(r, c->skel->rodata->syslat_cfg.key_by);
 	}
 	losses_read(c->skel->maps.losses, &c->losses);
 	if (err)
@@ -245,8 +213,8 @@ int collector_harvest(struct syslat_collector *c)
 
 void collector_mark(struct syslat_collector *c)
 {
-	for (size_t i = 0; i < c->nrows; i++) {
-		struct syslat_row *r = c->rows[i];
+	for (size_t i = 0; i < c->rows.n; i++) {
+		struct syslat_row *r = c->rows.at[i];
 		struct syslat_bin *copy = malloc((r->nbins + 1) * sizeof(*copy));
 
 		if (!copy)
@@ -334,20 +302,17 @@ size_t row_period_errnos(const struct syslat_row *r, struct syslat_bin **out)
 	return n;
 }
 
-static void no_free(void *p)
+static void free_row_parts(void *row)
 {
-	(void)p;
+	struct syslat_row *r = row;
+
+	free(r->bins);
+	free(r->mark_bins);
 }
 
 void collector_free(struct syslat_collector *c)
 {
-	tdestroy(c->index, no_free);
-	for (size_t i = 0; i < c->nrows; i++) {
-		free(c->rows[i]->bins);
-		free(c->rows[i]->mark_bins);
-		free(c->rows[i]);
-	}
-	free(c->rows);
+	rows_free(&c->rows, free_row_parts);
 	for (uint32_t i = 0; i < c->nslots; i++)
 		free(c->slots[i].last_raw);
 	free(c->slots);

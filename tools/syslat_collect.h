@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "histogram_user.h"
 #include "loss_user.h"
+#include "rows.h"
 #include "syslat.h"
 #include "syslat.skel.h"
 
@@ -48,9 +49,7 @@ struct syslat_slot_acc; /* per-slot accumulation of the 32-bit per-CPU buckets *
 struct syslat_collector {
 	struct syslat_bpf *skel;
 	bool keyed;
-	struct syslat_row **rows;
-	size_t nrows, rows_cap;
-	void *index; /* tsearch tree of rows by key */
+	struct rows rows; /* of struct syslat_row */
 	struct syslat_slot_acc *slots;
 	uint32_t nslots;
 	struct losses losses;

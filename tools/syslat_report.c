@@ -31,17 +31,17 @@ static int total_descending(const void *a, const void *b)
 
 static size_t collect_lines(const struct syslat_collector *c, unsigned int top, struct line **out)
 {
-	struct line *lines = calloc(c->nrows + 1, sizeof(*lines));
+	struct line *lines = calloc(c->rows.n + 1, sizeof(*lines));
 	size_t n = 0;
 
 	*out = lines;
 	if (!lines)
 		return 0;
-	for (size_t i = 0; i < c->nrows; i++) {
-		struct syslat_counts counts = row_period(c->rows[i]);
+	for (size_t i = 0; i < c->rows.n; i++) {
+		struct syslat_counts counts = row_period(c->rows.at[i]);
 
 		if (counts.count)
-			lines[n++] = (struct line){ .row = c->rows[i], .counts = counts };
+			lines[n++] = (struct line){ .row = c->rows.at[i], .counts = counts };
 	}
 	qsort(lines, n, sizeof(*lines), total_descending);
 	if (top && n > top)

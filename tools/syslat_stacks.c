@@ -6,6 +6,7 @@
 #include "syscalls.h"
 #include "syslat_stacks.h"
 #include "units.h"
+#include "util.h"
 
 #define MAX_SYM_FRAMES 256 /* a stack's frames with its inlined calls */
 
@@ -41,7 +42,6 @@ static void note_process(struct syslat_stacks *st, pid_t pid)
 void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 {
 	struct syslat_stack key, *item, **found;
-	__u64 caller;
 
 	memset(&key, 0, sizeof(key));
 	key.nr = e->call.nr;
@@ -52,22 +52,10 @@ void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 	key.kernel_frames = e->kernel_frames < SYSLAT_STACK_DEPTH ? e->kernel_frames :
 								   SYSLAT_STACK_DEPTH;
 	memcpy(key.kernel, e->kernel_stack, key.kernel_frames * sizeof(__u64));
-	key.user_frames = e->user_frames < SYSLAT_STACK_DEPTH ? e->user_frames : SYSLAT_STACK_DEPTH;
-	if (key.user_frames) {
-		/* frame pointers skip the caller of a leaf that set up no frame (libc's syscall
-		 * wrappers): its call frame information knows where the return address is */
-		key.user[0] = e->user_stack[0];
-		caller = symbolizer_leaf_return_address(st->sym, e->call.pid, e->user_stack[0],
-							e->sp, e->stack_bytes,
-							sizeof(e->stack_bytes));
-		if (caller && (key.user_frames < 2 || e->user_stack[1] != caller)) {
-			key.user[1] = caller;
-			memcpy(key.user + 2, e->user_stack + 1, (key.user_frames - 1) * sizeof(__u64));
-			key.user_frames++;
-		} else {
-			memcpy(key.user + 1, e->user_stack + 1, (key.user_frames - 1) * sizeof(__u64));
-		}
-	}
+	key.user_frames = user_stack_complete(st->sym, e->call.pid, e->user_stack,
+					      e->user_frames < SYSLAT_STACK_DEPTH ? e->user_frames :
+										    SYSLAT_STACK_DEPTH,
+					      &e->leaf, key.user, ARRAY_LEN(key.user));
 
 	found = tfind(&key, &st->index, stack_compare);
 	if (found) {
