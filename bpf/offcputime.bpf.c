@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * offcputime: time threads spend off-CPU, by stack and by why (sleeping, uninterruptible,
+ * preempted), from sched_switch.
+ *
+ * At a switch, prev leaves the CPU and next comes back to it.  prev's block begins: its start
+ * time, state and stacks are noted in task storage.  Both stacks are read there, while prev is
+ * the current task: its user stack cannot be read from another task, and a kernel stack taken
+ * later from the sleeping task (bpf_get_task_stack) leaves out every __sched function
+ * (schedule, io_schedule, the lock slow paths), which is often the answer.  next's block ends:
+ * if it lasted between -m and -M, it is added to its stacks' total; an aggregation entry is
+ * created only then.
+ *
+ * Without typed task pointers (raw_tp), per-thread state is a hash by thread ID.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kstack_memo.bpf.h"
+#include "leaf_sample.bpf.h"
+#include "offcputime.h"
+#include "filter.bpf.h"
+#include "loss.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* macros of the kernel's headers, so not in vmlinux.h */
+#define TASK_UNINTERRUPTIBLE 0x0002
+#define TASK_DEAD	     0x0080
+#define TASK_NOLOAD	     0x0400
+#define PF_KTHREAD	     0x00200000
+
+const volatile struct offcpu_config offcpu_cfg = {};
+
+/* Per thread, from its switch-out to its switch-in */
+struct offcpu_start {
+	__u64 ts;	    /* 0: not off-CPU as far as we know */
+	__u64 user_stack;   /* hashes into the stacks map, 0 if none */
+	__u64 kernel_stack;
+	__u32 state;	    /* enum offcpu_state */
+	__u32 announced;    /* its process was announced to userspace (task storage only) */
+	/* preemptions repeat on the way back to user mode, sleeps where the thread waits: each
+	 * kind has its memo */
+	struct kstack_memo memo[2];
+};
+volatile __u32 epoch; /* bumped by userspace per interval: see syslat.bpf.c */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct offcpu_start);
+} starts SEC(".maps");
+
+/* Hashes are preallocated: they are written in sched_switch, with interrupts off, where the
+ * allocator of BPF_F_NO_PREALLOC maps cannot refill */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* raw_tp only: set by userspace */
+	__type(key, __u32);
+	__type(value, struct offcpu_start);
+} starts_by_tid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct offcpu_key);
+	__type(value, struct offcpu_value);
+} counts SEC(".maps");
+
+/* A leaf sample of each user stack, taken when it is first stored (task storage only) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* set by userspace */
+	__type(key, __u64);
+	__type(value, struct leaf_sample);
+} user_leaves SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct leaf_sample);
+} leaf_scratch SEC(".maps");
+
+/* processes announced to userspace (announce_process) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} new_processes SEC(".maps");
+
+/* The fields of a task the handler needs, read whichever way the flavour allows */
+struct task_view {
+	struct task_struct *task;
+	__u32 pid;
+	__u32 tgid;
+	__u32 state;
+	__u32 flags;
+};
+
+static __always_inline __u32 state_class(bool preempt, __u32 state)
+{
+	if (preempt || state == 0)
+		return OFFCPU_R;
+	if ((state & TASK_UNINTERRUPTIBLE) && !(state & TASK_NOLOAD))
+		return OFFCPU_D;
+	return OFFCPU_S; /* interruptible, and TASK_IDLE kernel threads */
+}
+
+static __always_inline bool threads_pass(__u32 flags)
+{
+	bool kthread = flags & PF_KTHREAD;
+
+	if (offcpu_cfg.threads == OFFCPU_USER_THREADS)
+		return !kthread;
+	if (offcpu_cfg.threads == OFFCPU_KERNEL_THREADS)
+		return kthread;
+	return true;
+}
+
+static __always_inline struct offcpu_start *start_get(const struct task_view *t, bool create)
+{
+	struct offcpu_start *s;
+
+	if (offcpu_cfg.typed_tasks)
+		return bpf_task_storage_get(&starts, t->task, NULL,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	s = bpf_map_lookup_elem(&starts_by_tid, &t->pid);
+	if (!s && create) {
+		static const struct offcpu_start zero;
+
+		/* only this thread inserts its own entry: no race to lose */
+		bpf_map_update_elem(&starts_by_tid, &t->pid, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&starts_by_tid, &t->pid);
+	}
+	return s;
+}
+
+/*
+ * The user stack of the current task t.  A frame-pointer walk does not see the caller of a
+ * function that keeps no frame pointer (libc's); userspace puts it back from a leaf sample
+ * taken the first time the stack is seen.  Two paths through such functions can look alike
+ * to the walk; how far rbp (the frame the walk starts from) is above rsp tells them apart.
+ */
+static __always_inline __u64 user_stack(void *ctx, const struct task_view *t)
+{
+	struct pt_regs *regs;
+	struct leaf_sample *leaf;
+	bool stored = false;
+	__u64 h, salt = 0;
+	__u32 zero = 0;
+	long err;
+
+	if (!offcpu_cfg.typed_tasks)
+		return stack_store(ctx, BPF_F_USER_STACK, 0, NULL);
+	if (!t->task->mm)
+		return 0; /* exiting: its user memory is gone */
+	regs = (struct pt_regs *)bpf_task_pt_regs(t->task);
+#if defined(__TARGET_ARCH_x86)
+	salt = regs->bp - regs->sp;
+	if (salt >= 65536)
+		salt = 0; /* rbp is not a frame pointer here */
+#endif
+	h = stack_store(ctx, BPF_F_USER_STACK, salt, &stored);
+	leaf = bpf_map_lookup_elem(&leaf_scratch, &zero);
+	if (!stored || !leaf || !leaf_sample_take(leaf, regs))
+		return h;
+	err = bpf_map_update_elem(&user_leaves, &h, leaf, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		loss_count(LOSS_LEAF_SAMPLE);
+	return h;
+}
+
+/* Userspace notes the mappings of the processes announced, so that their stacks resolve even
+ * if they exit before the report */
+static __always_inline void announce_process(__u32 tgid)
+{
+	if (bpf_ringbuf_output(&new_processes, &tgid, sizeof(tgid), 0))
+		loss_count(LOSS_RINGBUF_FULL);
+}
+
+/* prev leaves the CPU: its block begins (prev is the current task) */
+static __always_inline void block_begins(void *ctx, bool preempt, const struct task_view *prev,
+					 __u64 *now)
+{
+	struct offcpu_start *s;
+	__u32 state;
+
+	if (!prev->pid || prev->state == TASK_DEAD || !threads_pass(prev->flags) ||
+	    !filter_ids_pass(prev->tgid, prev->pid))
+		return;
+	state = state_class(preempt, prev->state);
+	if (!(offcpu_cfg.states & state))
+		return;
+	if (filter_cfg.cgroup_id || filter_cfg.comm_len) {
+		if (!filter_current_pass())
+			return;
+	}
+	s = start_get(prev, true);
+	if (!s) {
+		loss_count(LOSS_TASK_STORAGE);
+		return;
+	}
+	/* with task storage, each thread announces its process at its first block: the
+	 * process may be gone when the block ends */
+	if (offcpu_cfg.typed_tasks && !s->announced) {
+		s->announced = 1;
+		announce_process(prev->tgid);
+	}
+	s->state = state;
+	s->user_stack = offcpu_cfg.user_stacks && !(prev->flags & PF_KTHREAD) ?
+				user_stack(ctx, prev) : 0;
+	/* the kernel stack last: the memo builds on the walk left in stack_scratch */
+	s->kernel_stack = offcpu_cfg.kernel_stacks ?
+				  kstack_memoized(ctx, prev->task, &s->memo[state == OFFCPU_R],
+						  offcpu_cfg.kstack_memo) :
+				  0;
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	s->ts = *now;
+}
+
+static __always_inline void note_comm(struct offcpu_value *v, const struct task_view *t)
+{
+	if (offcpu_cfg.typed_tasks && offcpu_cfg.per_thread)
+		__builtin_memcpy(v->comm, t->task->comm, sizeof(v->comm));
+	else if (offcpu_cfg.typed_tasks)
+		__builtin_memcpy(v->comm, t->task->group_leader->comm, sizeof(v->comm));
+	else if (offcpu_cfg.per_thread)
+		BPF_CORE_READ_STR_INTO(&v->comm, t->task, comm);
+	else
+		BPF_CORE_READ_STR_INTO(&v->comm, t->task, group_leader, comm);
+}
+
+static __always_inline void add_block(const struct offcpu_key *key, const struct task_view *t,
+				      __u64 delta)
+{
+	struct offcpu_value *v = bpf_map_lookup_elem(&counts, key);
+	__u32 now_epoch = epoch;
+
+	if (!v) {
+		struct offcpu_value init = { .max_epoch = now_epoch };
+
+		long err;
+
+		note_comm(&init, t);
+		err = bpf_map_update_elem(&counts, key, &init, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&counts, key);
+		if (!v || (err && err != -EEXIST)) {
+			loss_count(LOSS_AGG_MAP_FULL);
+			return;
+		}
+		if (!err && !offcpu_cfg.typed_tasks)
+			announce_process(key->tgid);
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->total_ns, delta);
+	/* a racing maximum only loses to a larger value written at the same moment */
+	if (v->max_epoch != now_epoch) {
+		v->max_epoch = now_epoch;
+		v->max_ns = delta;
+	} else if (delta > v->max_ns) {
+		v->max_ns = delta;
+	}
+}
+
+/* next comes back to the CPU: its block ends */
+static __always_inline void block_ends(void *ctx, const struct task_view *next, __u64 *now)
+{
+	struct offcpu_start *s;
+	struct offcpu_key key = {};
+	__u64 delta;
+
+	if (!next->pid)
+		return;
+	s = start_get(next, false);
+	if (!s || !s->ts)
+		return;
+	*now = bpf_ktime_get_ns();
+	delta = *now - s->ts;
+	s->ts = 0;
+	key.tgid = next->tgid;
+	key.tid = offcpu_cfg.per_thread ? next->pid : 0;
+	key.user_stack = s->user_stack;
+	key.kernel_stack = s->kernel_stack;
+	key.state = s->state;
+	if (!offcpu_cfg.typed_tasks)
+		bpf_map_delete_elem(&starts_by_tid, &next->pid);
+	if (delta < offcpu_cfg.min_ns || delta > offcpu_cfg.max_ns)
+		return;
+	add_block(&key, next, delta);
+}
+
+static __always_inline int on_switch(void *ctx, bool preempt, const struct task_view *prev,
+				     const struct task_view *next)
+{
+	__u64 now = 0; /* read once, and only if a block begins or ends here */
+
+	block_ends(ctx, next, &now);
+	block_begins(ctx, preempt, prev, &now);
+	return 0;
+}
+
+/* tp_btf: typed task pointers, read directly */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct task_view p = {
+		.task = prev, .pid = prev->pid, .tgid = prev->tgid, .state = prev_state,
+		.flags = prev->flags,
+	};
+	struct task_view n = { .task = next, .pid = next->pid, .tgid = next->tgid };
+
+	return on_switch(ctx, preempt, &p, &n);
+}
+
+/* raw_tp: the same through probe reads, and the state from the task (CO-RE: __state, or
+ * state on kernels before 5.14) */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct task_view p = {
+		.task = prev, .pid = BPF_CORE_READ(prev, pid), .tgid = BPF_CORE_READ(prev, tgid),
+		.state = task_state(prev), .flags = BPF_CORE_READ(prev, flags),
+	};
+	struct task_view n = {
+		.task = next, .pid = BPF_CORE_READ(next, pid), .tgid = BPF_CORE_READ(next, tgid),
+	};
+
+	return on_switch(ctx, preempt, &p, &n);
+}

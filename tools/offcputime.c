@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * offcputime: where threads block, by kernel and user stack, and why (sleeping, uninterruptible,
+ * preempted).
+ */
+#include <argp.h>
+#include <err.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "filters.h"
+#include "loader.h"
+#include "offcputime.h"
+#include "offcputime.skel.h"
+#include "offcputime_collect.h"
+#include "offcputime_report.h"
+#include "options.h"
+#include "session.h"
+#include "symbolizer.h"
+#include "units.h"
+#include "util.h"
+
+#define DEFAULT_STACK_STORAGE 1024	/* as BCC's offcputime */
+#define THREAD_STARTS_RAW_TP  65536	/* threads off-CPU at once, without task storage */
+#define LEAF_SAMPLES_MAX      16384	/* user stacks with a leaf sample (1 KiB each) */
+
+struct offcpu_opts {
+	struct target_opts target;
+	struct output_opts output;
+	struct offcpu_report_opts report;
+	uint64_t duration_ns;
+	uint64_t interval_ns;
+	uint64_t min_ns;
+	uint64_t max_ns;
+	uint32_t states;
+	uint32_t threads;
+	uint64_t stack_storage;
+};
+
+enum {
+	OPT_STATE = 0x200,
+	OPT_PER_THREAD,
+	OPT_STACK_STORAGE,
+};
+
+static const char doc[] =
+	"Time threads spend off-CPU (blocked, sleeping, or preempted), by kernel and user stack, "
+	"and why.\v"
+	"DURATION is in seconds, or with a unit (30s, 2m); without it, until Ctrl-C.  States: S "
+	"sleeping (interruptible), D uninterruptible (I/O, page faults, vfork), R preempted "
+	"while runnable.\n\n"
+	"Examples:\n"
+	"  offcputime -p 1234 10           process 1234 for 10 seconds\n"
+	"  offcputime -p 1234 -f 10 > f    folded, for flamegraph.pl\n"
+	"  offcputime --state D 5          uninterruptible blocks, host-wide\n"
+	"  offcputime -m 10000 -p 1234     only blocks of 10 ms or more\n";
+
+static const struct argp_option options[] = {
+	{ "user-threads-only", 'u', NULL, 0, "Only user threads (no kernel threads)", 1 },
+	{ "kernel-threads-only", 'k', NULL, 0, "Only kernel threads", 1 },
+	{ "user-stacks-only", 'U', NULL, 0, "Only user stacks", 1 },
+	{ "kernel-stacks-only", 'K', NULL, 0, "Only kernel stacks", 1 },
+	{ "delimited", 'd', NULL, 0, "A delimiter between kernel and user stacks", 1 },
+	{ "folded", 'f', NULL, 0, "Folded stacks, for flame graphs (values in microseconds)", 1 },
+	{ "min-block-time", 'm', "MIN_US", 0,
+	  "Only blocks of at least MIN_US microseconds (default 1; units allowed: 10ms)", 1 },
+	{ "max-block-time", 'M', "MAX_US", 0, "Only blocks of at most MAX_US microseconds", 1 },
+	{ "state", OPT_STATE, "STATES", 0, "Only these states: S, D, R (e.g. S,D; default all)", 1 },
+	{ "per-thread", OPT_PER_THREAD, NULL, 0, "One entry per thread, not per process", 1 },
+	{ "stack-storage-size", OPT_STACK_STORAGE, "N", 0,
+	  "Different stacks kept at most (default 1024)", 1 },
+	{ "interval", 'i', "INTERVAL", 0, "Print and reset the report every INTERVAL", 1 },
+	{},
+};
+
+static int parse_states(const char *s, uint32_t *out)
+{
+	*out = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == 'S')
+			*out |= OFFCPU_S;
+		else if (*p == 'D')
+			*out |= OFFCPU_D;
+		else if (*p == 'R')
+			*out |= OFFCPU_R;
+		else if (*p != ',')
+			return -1;
+	}
+	return *out ? 0 : -1;
+}
+
+static error_t parse_option(int key, char *arg, struct argp_state *state)
+{
+	struct offcpu_opts *o = state->input;
+	uint64_t v;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->target;
+		state->child_inputs[1] = &o->output;
+		break;
+	case 'u':
+	case 'k':
+		if (o->threads)
+			argp_error(state, "-u and -k cannot be combined");
+		o->threads = key == 'u' ? OFFCPU_USER_THREADS : OFFCPU_KERNEL_THREADS;
+		break;
+	case 'U':
+	case 'K':
+		if (!o->report.user_stacks || !o->report.kernel_stacks)
+			argp_error(state, "-U and -K cannot be combined");
+		if (key == 'U')
+			o->report.kernel_stacks = false;
+		else
+			o->report.user_stacks = false;
+		break;
+	case 'd':
+		o->report.delimiter = true;
+		break;
+	case 'f':
+		o->report.folded = true;
+		break;
+	case 'm':
+	case 'M':
+		if (parse_duration(arg, NSEC_PER_USEC, &v))
+			argp_error(state, "invalid -%c '%s': expected microseconds or a duration",
+				   key, arg);
+		*(key == 'm' ? &o->min_ns : &o->max_ns) = v;
+		break;
+	case OPT_STATE:
+		if (parse_states(arg, &o->states))
+			argp_error(state, "invalid --state '%s': expected S, D and R, e.g. S,D", arg);
+		break;
+	case OPT_PER_THREAD:
+		o->report.per_thread = true;
+		break;
+	case OPT_STACK_STORAGE:
+		if (parse_u64(arg, &v) || v == 0 || v > 1 << 24)
+			argp_error(state, "invalid --stack-storage-size '%s'", arg);
+		o->stack_storage = v;
+		break;
+	case 'i':
+		if (parse_duration(arg, NSEC_PER_SEC, &o->interval_ns) || !o->interval_ns)
+			argp_error(state, "invalid interval '%s': expected e.g. 5s or 500ms", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "one duration at most");
+		if (parse_duration(arg, NSEC_PER_SEC, &o->duration_ns) || !o->duration_ns)
+			argp_error(state, "invalid duration '%s': expected seconds or e.g. 30s", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o->min_ns > o->max_ns)
+			argp_error(state, "-m is more than -M");
+		if (o->output.json && o->report.folded)
+			argp_error(state, "--json and -f cannot be combined");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &target_argp, 0, "Which tasks:", 2 },
+	{ &output_argp, 0, "Output:", 3 },
+	{},
+};
+
+static const struct argp argp = { options, parse_option, "[DURATION]", doc, children, NULL, NULL };
+
+/* The syscall entry functions, below which each syscall shifts the stack at random: what the
+ * kernel stack memo needs to know (bpf/kstack_memo.bpf.h).  False if none is found. */
+static bool syscall_entries(struct memo_config *mc, struct symbolizer *sym)
+{
+	static const char *const names[] = { "do_syscall_64", "do_int80_syscall_32",
+					     "do_fast_syscall_32", "do_int80_emulation" };
+	uint64_t start, end;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(names) && n < MEMO_ENTRIES; i++) {
+		if (symbolizer_kernel_function(sym, names[i], &start, &end)) {
+			mc->entry_start[n] = start;
+			mc->entry_end[n++] = end;
+		}
+	}
+	return n > 0;
+}
+
+static int configure(struct offcputime_bpf *skel, const struct offcpu_opts *o, bool typed,
+		     struct symbolizer *sym)
+{
+	struct offcpu_config *cfg = (struct offcpu_config *)&skel->rodata->offcpu_cfg;
+
+	cfg->min_ns = o->min_ns;
+	cfg->max_ns = o->max_ns;
+	cfg->states = o->states;
+	cfg->threads = o->threads;
+	cfg->per_thread = o->report.per_thread;
+	cfg->user_stacks = o->report.user_stacks;
+	cfg->kernel_stacks = o->report.kernel_stacks;
+	cfg->typed_tasks = typed;
+	cfg->kstack_memo = typed && helper_available(BPF_FUNC_loop) &&
+			   helper_available(BPF_FUNC_task_pt_regs) &&
+			   syscall_entries((struct memo_config *)&skel->rodata->memo_cfg, sym);
+	if (o->output.verbose)
+		fprintf(stderr, "note: kernel stacks of repeated blocks are %s\n",
+			cfg->kstack_memo ? "reused from a memo (bpf_loop, bpf_task_pt_regs)" :
+					   "walked every time");
+	if (bpf_map__set_max_entries(skel->maps.stacks, o->stack_storage) ||
+	    bpf_map__set_max_entries(skel->maps.user_leaves,
+				     typed ? MIN(o->stack_storage, LEAF_SAMPLES_MAX) : 1) ||
+	    bpf_map__set_max_entries(skel->maps.starts_by_tid, typed ? 1 : THREAD_STARTS_RAW_TP))
+		return -1;
+	return 0;
+}
+
+static int pid_compare(const void *a, const void *b)
+{
+	return (int)(uintptr_t)a - (int)(uintptr_t)b;
+}
+
+struct notes {
+	struct symbolizer *sym;
+	void *noted;
+};
+
+/* A process got its first entry: note its mappings while it lives */
+static int note_process(void *ctx, void *data, size_t size)
+{
+	struct notes *n = ctx;
+	void *key;
+
+	if (size < sizeof(__u32))
+		return 0;
+	key = (void *)(uintptr_t) * (const __u32 *)data;
+	if (!tfind(key, &n->noted, pid_compare) && tsearch(key, &n->noted, pid_compare))
+		symbolizer_note_process(n->sym, (pid_t)(uintptr_t)key);
+	return 0;
+}
+
+static void free_nothing(void *p)
+{
+	(void)p;
+}
+
+static void announce(const struct offcpu_opts *o)
+{
+	char who[128], d[16];
+
+	filter_describe(&o->target, who, sizeof(who));
+	fprintf(stderr, "Tracing off-CPU time of %s", who);
+	if (o->duration_ns)
+		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->duration_ns));
+	fprintf(stderr, "... Hit Ctrl-C to end.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct offcpu_opts o = {
+		.max_ns = UINT64_MAX,
+		.min_ns = NSEC_PER_USEC,
+		.states = OFFCPU_S | OFFCPU_D | OFFCPU_R,
+		.stack_storage = DEFAULT_STACK_STORAGE,
+		.report = { .user_stacks = true, .kernel_stacks = true },
+	};
+	struct offcputime_bpf *skel = NULL;
+	struct offcpu_collector col = {};
+	struct notes notes = {};
+	struct ring_buffer *rb = NULL;
+	struct session sess;
+	struct tp_hook hook;
+	enum session_wake wake;
+	int ret = EXIT_RUNTIME;
+
+	options_init();
+	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	o.report.json = o.output.json;
+
+	session_block_signals();
+	if (!loader_init(o.output.verbose) ||
+	    !feature_require(FEATURE_RINGBUF, "notes of new processes; Linux 5.8+"))
+		return EXIT_RUNTIME;
+	skel = offcputime_bpf__open();
+	if (!skel) {
+		warn("opening the BPF object");
+		goto out;
+	}
+	hook = (struct tp_hook){ .category = "sched", .name = "sched_switch",
+				 .raw = skel->progs.sched_switch_raw,
+				 .btf = skel->progs.sched_switch_btf };
+	notes.sym = symbolizer_new(NULL);
+	if (!notes.sym) {
+		warn("setting up the symbolizer");
+		goto out;
+	}
+	if (filter_configure((struct filter_config *)&skel->rodata->filter_cfg,
+			     skel->maps.filter_ids, &o.target) ||
+	    loader_prepare_hooks(&hook, 1) ||
+	    configure(skel, &o, hook.flavour == HOOK_TP_BTF, notes.sym))
+		goto out;
+	if (hook.flavour == HOOK_TP_BTF && !feature_require(FEATURE_TASK_STORAGE, "Linux 5.11+"))
+		goto out;
+	if (loader_load(skel->skeleton) ||
+	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
+		goto out;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_processes), note_process, &notes, NULL);
+	if (!rb) {
+		warn("setting up the ring buffer of new processes");
+		goto out;
+	}
+	/* the targets are noted now: their stacks resolve even if they exit before the report */
+	for (size_t i = 0; i < o.target.pids.len; i++)
+		note_process(&notes, &o.target.pids.ids[i], sizeof(__u32));
+	offcpu_collector_init(&col, skel);
+	if (loader_attach_hooks(&hook, 1))
+		goto out;
+	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,
+							 .interval_ns = o.interval_ns },
+			  &o.target, rb, 0))
+		goto detach;
+	announce(&o);
+
+	while ((wake = session_wait(&sess)) != SESSION_END) {
+		if (wake != SESSION_INTERVAL)
+			continue;
+		offcpu_collector_harvest(&col);
+		offcpu_report(stdout, &o.report, &col, notes.sym,
+			      &(struct offcpu_period){
+				      .duration_ns = monotonic_ns() - sess.interval_start_ns,
+				      .stack_storage_size = o.stack_storage });
+		offcpu_collector_mark(&col);
+		sess.interval_start_ns = monotonic_ns();
+	}
+	/* blocks still going on at the end are not counted: they have not ended */
+	loader_detach_hooks(&hook, 1);
+	ring_buffer__consume(rb);
+	offcpu_collector_harvest(&col);
+	offcpu_report(stdout, &o.report, &col, notes.sym,
+		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
+					       .end_reason = sess.end_reason,
+					       .stack_storage_size = o.stack_storage });
+	ret = 0;
+	session_end(&sess);
+detach:
+	loader_detach_hooks(&hook, 1);
+out:
+	offcpu_collector_free(&col);
+	ring_buffer__free(rb);
+	tdestroy(notes.noted, free_nothing);
+	symbolizer_free(notes.sym);
+	offcputime_bpf__destroy(skel);
+	target_opts_free(&o.target);
+	return ret;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "maps.h"
+#include "offcputime_collect.h"
+
+void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel)
+{
+	memset(c, 0, sizeof(*c));
+	c->skel = skel;
+	rows_init(&c->rows, sizeof(struct offcpu_key), sizeof(struct offcpu_row));
+}
+
+int offcpu_collector_harvest(struct offcpu_collector *c)
+{
+	uint32_t epoch = c->skel->bss->epoch;
+	struct offcpu_key *keys;
+	struct offcpu_value *values;
+	long n = map_dump(c->skel->maps.counts, (void **)&keys, (void **)&values);
+
+	losses_read(c->skel->maps.losses, &c->losses);
+	if (n < 0) {
+		warnx("reading the BPF maps failed");
+		return -1;
+	}
+	for (long i = 0; i < n; i++) {
+		struct offcpu_row *r = rows_get(&c->rows, &keys[i]);
+
+		if (!r)
+			break;
+		r->count = values[i].count;
+		r->total_ns = values[i].total_ns;
+		r->max_ns = values[i].max_epoch == epoch ? values[i].max_ns : 0;
+		if (!r->comm[0])
+			memcpy(r->comm, values[i].comm, OFFCPU_COMM_LEN);
+	}
+	free(keys);
+	free(values);
+	return 0;
+}
+
+void offcpu_collector_mark(struct offcpu_collector *c)
+{
+	for (size_t i = 0; i < c->rows.n; i++) {
+		struct offcpu_row *r = c->rows.at[i];
+
+		r->mark_count = r->count;
+		r->mark_total_ns = r->total_ns;
+		r->max_ns = 0;
+	}
+	c->skel->bss->epoch++;
+}
+
+static size_t stored_stack(struct offcpu_collector *c, uint64_t hash, __u64 *ips)
+{
+	struct stack_frames frames;
+	size_t n = 0;
+
+	if (!hash || bpf_map__lookup_elem(c->skel->maps.stacks, &hash, sizeof(hash), &frames,
+					  sizeof(frames), 0))
+		return 0;
+	while (n < STACK_MAX_DEPTH && frames.ips[n]) {
+		ips[n] = frames.ips[n];
+		n++;
+	}
+	return n;
+}
+
+size_t offcpu_kernel_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips)
+{
+	__u64 frames[STACK_MAX_DEPTH];
+	size_t n = stored_stack(c, hash, frames);
+
+	for (size_t i = 0; i < n; i++)
+		ips[i] = frames[i];
+	return n;
+}
+
+size_t offcpu_user_stack(struct offcpu_collector *c, struct symbolizer *sym, pid_t pid,
+			 uint64_t hash, uint64_t *ips, size_t max)
+{
+	__u64 frames[STACK_MAX_DEPTH];
+	size_t n = stored_stack(c, hash, frames);
+	struct leaf_sample leaf;
+	bool sampled = n && !bpf_map__lookup_elem(c->skel->maps.user_leaves, &hash, sizeof(hash),
+						  &leaf, sizeof(leaf), 0);
+
+	return user_stack_complete(sym, pid, frames, n, sampled ? &leaf : NULL, ips, max);
+}
+
+void offcpu_collector_free(struct offcpu_collector *c)
+{
+	rows_free(&c->rows, NULL);
+}

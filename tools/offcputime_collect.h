@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * offcputime: the blocks counted in BPF, read into rows (one per process or thread, stack pair
+ * and state), with report periods for -i that leave the maps alone (see syslat_collect.h).
+ */
+#ifndef STALLKIT_OFFCPUTIME_COLLECT_H
+#define STALLKIT_OFFCPUTIME_COLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "loss_user.h"
+#include "offcputime.h"
+#include "offcputime.skel.h"
+#include "rows.h"
+#include "symbolizer.h"
+
+struct offcpu_row {
+	struct offcpu_key key;
+	uint64_t count, total_ns; /* since the start */
+	uint64_t mark_count, mark_total_ns; /* at the start of the report period */
+	uint64_t max_ns; /* in the period */
+	char comm[OFFCPU_COMM_LEN + 1];
+};
+
+struct offcpu_collector {
+	struct offcputime_bpf *skel;
+	struct rows rows; /* of struct offcpu_row */
+	struct losses losses;
+};
+
+void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel);
+int offcpu_collector_harvest(struct offcpu_collector *c);
+void offcpu_collector_mark(struct offcpu_collector *c);
+void offcpu_collector_free(struct offcpu_collector *c);
+
+/* The frames of a stored kernel stack (STACK_MAX_DEPTH at most): how many, 0 if unknown */
+size_t offcpu_kernel_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips);
+
+/* The frames of a stored user stack of pid, with those that frame pointers missed put back
+ * (max at most): how many, 0 if unknown */
+size_t offcpu_user_stack(struct offcpu_collector *c, struct symbolizer *sym, pid_t pid,
+			 uint64_t hash, uint64_t *ips, size_t max);
+
+#endif

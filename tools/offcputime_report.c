@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "frames.h"
+#include "json.h"
+#include "offcputime_report.h"
+#include "session.h"
+#include "units.h"
+#include "util.h"
+
+#define MAX_SYM_FRAMES 512 /* a stack's frames with their inlined calls */
+
+struct line {
+	const struct offcpu_row *row;
+	uint64_t count, total_ns;
+};
+
+/* A stack, symbolized: the frames point into the symbolizer until its next call, so each stack
+ * is printed before the next one is resolved. */
+struct resolved {
+	struct sym_frame frames[MAX_SYM_FRAMES];
+	size_t n;
+	bool truncated;
+};
+
+static struct resolved kernel, user;
+
+static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
+		    const struct offcpu_report_opts *o, const struct offcpu_row *r)
+{
+	uint64_t ips[STACK_MAX_DEPTH + SYM_HIDDEN_MAX];
+	size_t n;
+
+	kernel.n = user.n = 0;
+	user.truncated = false;
+	if (o->kernel_stacks) {
+		n = offcpu_kernel_stack(c, r->key.kernel_stack, ips);
+		kernel.n = symbolizer_kernel_stack(sym, ips, n, kernel.frames, MAX_SYM_FRAMES);
+	}
+	if (o->user_stacks) {
+		n = offcpu_user_stack(c, sym, r->key.tgid, r->key.user_stack, ips, ARRAY_LEN(ips));
+		if (n)
+			user.n = symbolizer_user_stack(sym, r->key.tgid, ips, n, user.frames,
+						       MAX_SYM_FRAMES, &user.truncated);
+	}
+}
+
+static const char *state_name(uint32_t state)
+{
+	return state == OFFCPU_D ? "D" : state == OFFCPU_R ? "R" : "S";
+}
+
+static int total_descending(const void *a, const void *b)
+{
+	uint64_t x = ((const struct line *)a)->total_ns, y = ((const struct line *)b)->total_ns;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static size_t period_lines(const struct offcpu_collector *c, struct line **out)
+{
+	struct line *lines = calloc(c->rows.n + 1, sizeof(*lines));
+	size_t n = 0;
+
+	*out = lines;
+	if (!lines)
+		return 0;
+	for (size_t i = 0; i < c->rows.n; i++) {
+		const struct offcpu_row *r = c->rows.at[i];
+
+		if (r->count > r->mark_count)
+			lines[n++] = (struct line){ .row = r, .count = r->count - r->mark_count,
+						    .total_ns = r->total_ns - r->mark_total_ns };
+	}
+	if (n)
+		qsort(lines, n, sizeof(*lines), total_descending);
+	return n;
+}
+
+/* Folded frame names: no ';' (the separator), no offsets (so that two runs diff), the module
+ * where the function is not known */
+static void folded_frame(FILE *out, const struct sym_frame *f)
+{
+	char buf[256];
+	const char *name = f->function, *slash;
+
+	if (!name && f->module) {
+		slash = strrchr(f->module, '/');
+		snprintf(buf, sizeof(buf), "[%s]", slash ? slash + 1 : f->module);
+		name = buf;
+	} else if (!name) {
+		name = "[unmapped]";
+	}
+	fputc(';', out);
+	for (const char *p = name; *p; p++)
+		fputc(*p == ';' ? ':' : *p, out);
+}
+
+static void print_folded(FILE *out, const struct offcpu_report_opts *o, const struct line *l)
+{
+	/* comm;user root..leaf;-;kernel root..leaf VALUE (microseconds) */
+	for (const char *p = l->row->comm; *p; p++)
+		fputc(*p == ';' ? ':' : *p == ' ' ? '_' : *p, out);
+	for (size_t i = user.n; i-- > 0;)
+		folded_frame(out, &user.frames[i]);
+	if (o->user_stacks && o->kernel_stacks)
+		fputs(";-", out);
+	for (size_t i = kernel.n; i-- > 0;)
+		folded_frame(out, &kernel.frames[i]);
+	fprintf(out, " %llu\n", (unsigned long long)(l->total_ns / NSEC_PER_USEC));
+}
+
+static void print_block(FILE *out, const struct offcpu_report_opts *o, const struct line *l)
+{
+	char frame[1024], d[16];
+
+	for (size_t i = 0; i < kernel.n; i++)
+		fprintf(out, "    %s\n", frame_format(&kernel.frames[i], frame, sizeof(frame)));
+	if (o->delimiter && kernel.n && user.n)
+		fprintf(out, "    --\n");
+	for (size_t i = 0; i < user.n; i++)
+		fprintf(out, "    %s\n", frame_format(&user.frames[i], frame, sizeof(frame)));
+	if (user.truncated && user.n)
+		fprintf(out, "    (truncated: the stack ends before the thread's start)\n");
+	if (o->per_thread)
+		fprintf(out, "    -                %s (%u/%u)\n", l->row->comm, l->row->key.tgid,
+			l->row->key.tid);
+	else
+		fprintf(out, "    -                %s (%u)\n", l->row->comm, l->row->key.tgid);
+	fprintf(out, "        %s %llu us in %llu block%s (max %s)\n\n",
+		state_name(l->row->key.state), (unsigned long long)(l->total_ns / NSEC_PER_USEC),
+		(unsigned long long)l->count, l->count == 1 ? "" : "s",
+		format_duration(d, sizeof(d), l->row->max_ns));
+}
+
+static void json_stack(struct json *j, const char *key, const struct resolved *r)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < r->n; i++)
+		frame_json(j, &r->frames[i]);
+	json_array_end(j);
+}
+
+static void print_json_row(struct json *j, const struct offcpu_report_opts *o,
+			   const struct line *l)
+{
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", l->row->key.tgid);
+	if (o->per_thread)
+		json_u64(j, "tid", l->row->key.tid);
+	json_string(j, "comm", l->row->comm);
+	json_string(j, "state", state_name(l->row->key.state));
+	json_u64(j, "count", l->count);
+	json_u64(j, "total_ns", l->total_ns);
+	json_u64(j, "max_ns", l->row->max_ns);
+	if (o->kernel_stacks)
+		json_stack(j, "kernel_stack", &kernel);
+	if (o->user_stacks) {
+		json_stack(j, "user_stack", &user);
+		json_bool(j, "user_stack_truncated", user.n && user.truncated);
+	}
+	json_object_end(j);
+}
+
+static void print_footer(FILE *out, const struct offcpu_collector *c, const struct offcpu_period *p)
+{
+	const struct losses *l = &c->losses;
+
+	losses_print(out, l);
+	if (l->count[LOSS_STACK_MAP_FULL])
+		fprintf(out, "  the stack storage holds %llu stacks: raise --stack-storage-size\n",
+			(unsigned long long)p->stack_storage_size);
+}
+
+void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
+		   struct symbolizer *sym, const struct offcpu_period *p)
+{
+	struct line *lines;
+	size_t n = period_lines(c, &lines);
+	struct json j;
+	char d[16];
+
+	if (o->json) {
+		json_init(&j, out);
+		json_object_begin(&j, NULL);
+		json_string(&j, "tool", "offcputime");
+		json_string(&j, "type", p->end_reason ? "summary" : "interval");
+		json_u64(&j, "duration_ns", p->duration_ns);
+		if (p->end_reason)
+			json_string(&j, "end_reason", p->end_reason);
+		json_array_begin(&j, "stacks");
+	} else if (!o->folded) {
+		if (p->end_reason)
+			fprintf(out, "\nTraced for %s (%s).\n\n",
+				format_duration(d, sizeof(d), p->duration_ns), p->end_reason);
+		else
+			fprintf(out, "\nInterval of %s:\n\n",
+				format_duration(d, sizeof(d), p->duration_ns));
+	}
+	for (size_t i = 0; i < n; i++) {
+		resolve(c, sym, o, lines[i].row);
+		if (o->json)
+			print_json_row(&j, o, &lines[i]);
+		else if (o->folded)
+			print_folded(out, o, &lines[i]);
+		else
+			print_block(out, o, &lines[i]);
+	}
+	if (o->json) {
+		json_array_end(&j);
+		losses_json(&j, &c->losses);
+		json_object_end(&j);
+		json_line_end(&j);
+	} else if (o->folded) {
+		/* folded output stays parseable: the footer goes to stderr */
+		print_footer(stderr, c, p);
+	} else {
+		if (!n)
+			fprintf(out, "No off-CPU time recorded.\n\n");
+		print_footer(out, c, p);
+	}
+	free(lines);
+	fflush(out);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* offcputime: the report as BCC-like blocks, folded stacks, or JSON. */
+#ifndef STALLKIT_OFFCPUTIME_REPORT_H
+#define STALLKIT_OFFCPUTIME_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "offcputime_collect.h"
+#include "symbolizer.h"
+
+struct offcpu_report_opts {
+	bool json;
+	bool folded;
+	bool delimiter;	    /* -d: a line between kernel and user frames */
+	bool user_stacks;   /* not -K */
+	bool kernel_stacks; /* not -U */
+	bool per_thread;
+};
+
+struct offcpu_period {
+	uint64_t duration_ns;
+	const char *end_reason; /* NULL for an interval */
+	uint64_t stack_storage_size;
+};
+
+void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
+		   struct symbolizer *sym, const struct offcpu_period *p);
+
+#endif
