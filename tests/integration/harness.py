@@ -21,6 +21,7 @@ BUILD = os.environ.get("STALLKIT_BUILD", os.path.join(os.path.dirname(__file__),
 TOOLS = os.path.join(BUILD, "tools")
 WORKLOADS = os.path.join(BUILD, "tests", "workloads")
 STALLWORK = os.path.join(WORKLOADS, "stallwork")
+BLOCKWORK = os.path.join(WORKLOADS, "blockwork")
 ATTACH_TIMEOUT = 30  # seconds; sanitizer builds start slowly
 
 
@@ -65,6 +66,9 @@ class Unprivileged(unittest.TestCase):
     def workload(self, *steps, wait=True, argv0=None):
         return Workload(self, steps, wait, argv0)
 
+    def blockwork(self, *scenarios):
+        return BlockWorkload(self, scenarios)
+
     def tracer(self, name, *args):
         return Tracer(self, name, args)
 
@@ -92,16 +96,18 @@ class Test(Unprivileged):
 
 class Workload:
     """stallwork with --wait: started, stopped before its first step until go()."""
+    PROGRAM = STALLWORK
+    LOG_VARIABLE = "STALLWORK_LOG"
 
-    def __init__(self, test, steps, wait, argv0):
-        self.log = os.path.join(test.tmp.name, f"stallwork-{len(os.listdir(test.tmp.name))}.log")
-        env = dict(os.environ, STALLWORK_LOG=self.log)
-        argv = [STALLWORK] + (["--wait"] if wait else []) + list(steps)
-        exe = STALLWORK
+    def __init__(self, test, steps, wait=True, argv0=None):
+        name = os.path.basename(self.PROGRAM)
+        self.log = os.path.join(test.tmp.name, f"{name}-{len(os.listdir(test.tmp.name))}.log")
+        env = dict(os.environ, **{self.LOG_VARIABLE: self.log})
+        argv = [self.PROGRAM] + (["--wait"] if wait else []) + list(steps)
         if argv0:
             # another command name (comm) for the same program: a symlink named argv0
             exe = os.path.join(test.tmp.name, argv0)
-            os.symlink(STALLWORK, exe)
+            os.symlink(self.PROGRAM, exe)
             argv[0] = exe
         self.proc = test.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                env=env)
@@ -133,6 +139,24 @@ class Workload:
                         (int(words[2]), " ".join(words[3:])))
                 elif words[0] == "tid":
                     facts.setdefault("tid " + words[1], []).append(int(words[2]))
+        return facts
+
+
+class BlockWorkload(Workload):
+    """blockwork with --wait: threads that block in named functions for known times."""
+    PROGRAM = BLOCKWORK
+    LOG_VARIABLE = "BLOCKWORK_LOG"
+
+    def facts(self):
+        """The ground truth: {'sleep': [ns of each block], ..., 'tid sleep': tid, ...}"""
+        facts = {}
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "tid":
+                    facts["tid " + words[1]] = int(words[2])
+                else:
+                    facts.setdefault(words[0], []).append(int(words[1]))
         return facts
 
 
