@@ -10,7 +10,8 @@ static const struct {
 } loss_info[LOSS_KINDS] = {
 	[LOSS_RINGBUF_FULL] = { "ringbuf_full", "events dropped: ring buffer full",
 				"raise the threshold or narrow the filter" },
-	[LOSS_AGG_MAP_FULL] = { "aggregation_map_full", "calls not counted: aggregation map full",
+	[LOSS_AGG_MAP_FULL] = { "aggregation_map_full",
+				"calls or blocks not counted: aggregation map full",
 				"narrow the filter or aggregate coarser" },
 	[LOSS_SLOTS_FULL] = { "slots_full", "calls not counted: more distinct syscalls than slots",
 			      "name the syscalls of interest" },

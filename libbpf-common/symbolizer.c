@@ -161,9 +161,9 @@ int symbolizer_note_process(struct symbolizer *s, pid_t pid)
 static bool is_thread_root(const char *name)
 {
 	static const char *const roots[] = { "start",	     "libc_start_main",
-					     "libc_start_call_main", "start_thread",
-					     "clone",	     "clone3",
-					     "thread_start" };
+					     "libc_start_main_impl", "libc_start_call_main",
+					     "start_thread",	     "clone",
+					     "clone3",		     "thread_start" };
 
 	if (!name)
 		return false;

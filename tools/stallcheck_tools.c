@@ -30,7 +30,11 @@ static const struct tool_spec specs[STALLCHECK_TOOLS] = {
 	{ .name = "syslat",
 	  .hooks = { { "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" } },
 	  .needs = NEEDS(FEATURE_RINGBUF) | NEEDS(FEATURE_TASK_STORAGE) },
-	{ .name = "offcputime", .planned = true, .hooks = { { "sched", "sched_switch" } } },
+	/* New processes are announced in a ring buffer; with tp_btf, each thread's block start
+	 * lives in task storage (raw_tp falls back to a hash) */
+	{ .name = "offcputime",
+	  .hooks = { { "sched", "sched_switch" } },
+	  .needs = NEEDS(FEATURE_RINGBUF) },
 	/* libc's resolver entry points, plus the socket syscalls for resolvers that bypass it */
 	{ .name = "dnsblock",
 	  .planned = true,

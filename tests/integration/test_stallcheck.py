@@ -195,8 +195,14 @@ class StallcheckTest(unittest.TestCase):
         self.assertEqual(syslat["runs"], self.doc["features"]["task_storage"]["available"] and
                          self.doc["features"]["ringbuf"]["available"])
 
+    def test_offcputime(self):
+        tool = self.doc["tools"]["offcputime"]
+        self.assertFalse(tool["planned"])
+        self.assertEqual([h["tracepoint"] for h in tool["hooks"]], ["sched:sched_switch"])
+        self.assertEqual(tool["runs"], self.doc["features"]["ringbuf"]["available"])
+
     def test_planned_tools_are_listed(self):
-        for name in ("offcputime", "dnsblock", "tcpretrans"):
+        for name in ("dnsblock", "tcpretrans"):
             tool = self.doc["tools"][name]
             self.assertTrue(tool["planned"], name)
             self.assertEqual(tool["runs"], tool["reason"] is None, tool)
