@@ -28,7 +28,6 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "groundtruth.h"
+
 #define noinline __attribute__((noinline))
 #define MAX_SCENARIOS 16
 
@@ -47,38 +48,6 @@ struct scenario {
 	int n, ms;
 	pthread_t thread;
 };
-
-static FILE *ground_truth;
-static pthread_mutex_t truth_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ground_truth)
-		return;
-	va_start(ap, fmt);
-	pthread_mutex_lock(&truth_lock);
-	vfprintf(ground_truth, fmt, ap);
-	fflush(ground_truth);
-	pthread_mutex_unlock(&truth_lock);
-	va_end(ap);
-}
 
 static void note_thread(const char *kind)
 {
@@ -266,8 +235,7 @@ int main(int argc, char **argv)
 	char line[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (getenv("BLOCKWORK_LOG") && !(ground_truth = fopen(getenv("BLOCKWORK_LOG"), "a")))
-		die("BLOCKWORK_LOG");
+	ground_truth_open("BLOCKWORK_LOG");
 	if (argc > 1 && !strcmp(argv[1], "--wait"))
 		first = 2;
 	for (int i = first; i < argc; i++, n++) {

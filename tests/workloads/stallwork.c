@@ -28,7 +28,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -42,36 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "groundtruth.h"
+
 #define noinline __attribute__((noinline))
-
-static FILE *ground_truth;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ground_truth)
-		return;
-	va_start(ap, fmt);
-	vfprintf(ground_truth, fmt, ap);
-	va_end(ap);
-	fflush(ground_truth);
-}
 
 static void note_fd(const char *step, int fd)
 {
@@ -236,11 +208,7 @@ int main(int argc, char **argv)
 	int first = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (getenv("STALLWORK_LOG")) {
-		ground_truth = fopen(getenv("STALLWORK_LOG"), "a");
-		if (!ground_truth)
-			die("STALLWORK_LOG");
-	}
+	ground_truth_open("STALLWORK_LOG");
 	if (argc > 1 && !strcmp(argv[1], "--wait")) {
 		printf("ready %d\n", getpid());
 		wait_for_line();
