@@ -49,13 +49,10 @@ static __always_inline bool filter_comm_equal(const char *comm)
 	return true;
 }
 
-/* The whole filter, for the current task. */
-static __always_inline bool filter_current_pass(void)
+/* The filter but the IDs (cgroup, command name), for the current task: for a caller that has
+ * checked the IDs already */
+static __always_inline bool filter_current_traits_pass(void)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	if (!filter_ids_pass(pid_tgid >> 32, (__u32)pid_tgid))
-		return false;
 	if (filter_cfg.cgroup_id &&
 	    bpf_get_current_ancestor_cgroup_id(filter_cfg.cgroup_level) != filter_cfg.cgroup_id)
 		return false;
@@ -67,6 +64,14 @@ static __always_inline bool filter_current_pass(void)
 			return false;
 	}
 	return true;
+}
+
+/* The whole filter, for the current task. */
+static __always_inline bool filter_current_pass(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	return filter_ids_pass(pid_tgid >> 32, (__u32)pid_tgid) && filter_current_traits_pass();
 }
 
 #endif

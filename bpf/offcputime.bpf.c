@@ -193,10 +193,8 @@ static __always_inline void block_begins(void *ctx, bool preempt, const struct t
 	state = state_class(preempt, prev->state);
 	if (!(offcpu_cfg.states & state))
 		return;
-	if (filter_cfg.cgroup_id || filter_cfg.comm_len) {
-		if (!filter_current_pass())
-			return;
-	}
+	if (!filter_current_traits_pass())
+		return;
 	s = start_get(prev, true);
 	if (!s) {
 		loss_count(LOSS_TASK_STORAGE);

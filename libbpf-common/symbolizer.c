@@ -157,6 +157,11 @@ int symbolizer_note_process(struct symbolizer *s, pid_t pid)
 	return sym_process_note(s, pid);
 }
 
+int symbolizer_note_process_once(struct symbolizer *s, pid_t pid)
+{
+	return sym_process_find(s, pid) ? 0 : sym_process_note(s, pid);
+}
+
 /* Where a thread begins: a stack that reaches one of these is complete */
 static bool is_thread_root(const char *name)
 {

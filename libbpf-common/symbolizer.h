@@ -59,6 +59,8 @@ void symbolizer_free(struct symbolizer *s);
  * resolve after it exits.  Noting it again refreshes the notes.  0 or -errno.
  */
 int symbolizer_note_process(struct symbolizer *s, pid_t pid);
+/* The same, unless the process is noted already: for a tracer that sees a process many times */
+int symbolizer_note_process_once(struct symbolizer *s, pid_t pid);
 
 /*
  * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are

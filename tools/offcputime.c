@@ -5,7 +5,6 @@
  */
 #include <argp.h>
 #include <err.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,33 +215,12 @@ static int configure(struct offcputime_bpf *skel, const struct offcpu_opts *o, b
 	return 0;
 }
 
-static int pid_compare(const void *a, const void *b)
-{
-	return (int)(uintptr_t)a - (int)(uintptr_t)b;
-}
-
-struct notes {
-	struct symbolizer *sym;
-	void *noted;
-};
-
 /* A process got its first entry: note its mappings while it lives */
 static int note_process(void *ctx, void *data, size_t size)
 {
-	struct notes *n = ctx;
-	void *key;
-
-	if (size < sizeof(__u32))
-		return 0;
-	key = (void *)(uintptr_t) * (const __u32 *)data;
-	if (!tfind(key, &n->noted, pid_compare) && tsearch(key, &n->noted, pid_compare))
-		symbolizer_note_process(n->sym, (pid_t)(uintptr_t)key);
+	if (size >= sizeof(__u32))
+		symbolizer_note_process_once(ctx, *(const __u32 *)data);
 	return 0;
-}
-
-static void free_nothing(void *p)
-{
-	(void)p;
 }
 
 static void announce(const struct offcpu_opts *o)
@@ -266,8 +244,8 @@ int main(int argc, char **argv)
 		.report = { .user_stacks = true, .kernel_stacks = true },
 	};
 	struct offcputime_bpf *skel = NULL;
+	struct symbolizer *sym = NULL;
 	struct offcpu_collector col = {};
-	struct notes notes = {};
 	struct ring_buffer *rb = NULL;
 	struct session sess;
 	struct tp_hook hook;
@@ -290,29 +268,29 @@ int main(int argc, char **argv)
 	hook = (struct tp_hook){ .category = "sched", .name = "sched_switch",
 				 .raw = skel->progs.sched_switch_raw,
 				 .btf = skel->progs.sched_switch_btf };
-	notes.sym = symbolizer_new(NULL);
-	if (!notes.sym) {
+	sym = symbolizer_new(NULL);
+	if (!sym) {
 		warn("setting up the symbolizer");
 		goto out;
 	}
 	if (filter_configure((struct filter_config *)&skel->rodata->filter_cfg,
 			     skel->maps.filter_ids, &o.target) ||
 	    loader_prepare_hooks(&hook, 1) ||
-	    configure(skel, &o, hook.flavour == HOOK_TP_BTF, notes.sym))
+	    configure(skel, &o, hook.flavour == HOOK_TP_BTF, sym))
 		goto out;
 	if (hook.flavour == HOOK_TP_BTF && !feature_require(FEATURE_TASK_STORAGE, "Linux 5.11+"))
 		goto out;
 	if (loader_load(skel->skeleton) ||
 	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_processes), note_process, &notes, NULL);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_processes), note_process, sym, NULL);
 	if (!rb) {
 		warn("setting up the ring buffer of new processes");
 		goto out;
 	}
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
-		note_process(&notes, &o.target.pids.ids[i], sizeof(__u32));
+		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
 	offcpu_collector_init(&col, skel);
 	if (loader_attach_hooks(&hook, 1))
 		goto out;
@@ -326,7 +304,7 @@ int main(int argc, char **argv)
 		if (wake != SESSION_INTERVAL)
 			continue;
 		offcpu_collector_harvest(&col);
-		offcpu_report(stdout, &o.report, &col, notes.sym,
+		offcpu_report(stdout, &o.report, &col, sym,
 			      &(struct offcpu_period){
 				      .duration_ns = monotonic_ns() - sess.interval_start_ns,
 				      .stack_storage_size = o.stack_storage });
@@ -337,7 +315,7 @@ int main(int argc, char **argv)
 	loader_detach_hooks(&hook, 1);
 	ring_buffer__consume(rb);
 	offcpu_collector_harvest(&col);
-	offcpu_report(stdout, &o.report, &col, notes.sym,
+	offcpu_report(stdout, &o.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stack_storage });
@@ -348,8 +326,7 @@ detach:
 out:
 	offcpu_collector_free(&col);
 	ring_buffer__free(rb);
-	tdestroy(notes.noted, free_nothing);
-	symbolizer_free(notes.sym);
+	symbolizer_free(sym);
 	offcputime_bpf__destroy(skel);
 	target_opts_free(&o.target);
 	return ret;

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
@@ -10,44 +9,25 @@
 
 #define MAX_SYM_FRAMES 256 /* a stack's frames with its inlined calls */
 
-/* key: everything before count */
-static int stack_compare(const void *a, const void *b)
-{
-	return memcmp(a, b, offsetof(struct syslat_stack, count));
-}
-
-static int pid_compare(const void *a, const void *b)
-{
-	return (int)(uintptr_t)a - (int)(uintptr_t)b;
-}
-
 int stacks_init(struct syslat_stacks *st, __u64 min_ns)
 {
 	memset(st, 0, sizeof(*st));
 	st->min_ns = min_ns;
+	/* the key: everything before count */
+	rows_init(&st->rows, offsetof(struct syslat_stack, count), sizeof(struct syslat_stack));
 	st->sym = symbolizer_new(NULL);
 	return st->sym ? 0 : -1;
 }
 
-static void note_process(struct syslat_stacks *st, pid_t pid)
-{
-	void *key = (void *)(uintptr_t)pid;
-
-	if (tfind(key, &st->noted, pid_compare))
-		return;
-	if (tsearch(key, &st->noted, pid_compare))
-		symbolizer_note_process(st->sym, pid);
-}
-
 void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 {
-	struct syslat_stack key, *item, **found;
+	struct syslat_stack key, *item;
 
 	memset(&key, 0, sizeof(key));
 	key.nr = e->call.nr;
 	key.pid = e->call.pid;
 	memcpy(key.comm, e->call.comm, sizeof(key.comm));
-	note_process(st, e->call.pid);
+	symbolizer_note_process_once(st->sym, e->call.pid);
 
 	key.kernel_frames = e->kernel_frames < SYSLAT_STACK_DEPTH ? e->kernel_frames :
 								   SYSLAT_STACK_DEPTH;
@@ -57,29 +37,9 @@ void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 										    SYSLAT_STACK_DEPTH,
 					      &e->leaf, key.user, ARRAY_LEN(key.user));
 
-	found = tfind(&key, &st->index, stack_compare);
-	if (found) {
-		item = *found;
-	} else {
-		if (st->n == st->cap) {
-			size_t cap = st->cap ? st->cap * 2 : 64;
-			struct syslat_stack **grown = realloc(st->items, cap * sizeof(*grown));
-
-			if (!grown)
-				return;
-			st->items = grown;
-			st->cap = cap;
-		}
-		item = malloc(sizeof(*item));
-		if (!item)
-			return;
-		*item = key;
-		if (!tsearch(item, &st->index, stack_compare)) {
-			free(item);
-			return;
-		}
-		st->items[st->n++] = item;
-	}
+	item = rows_get(&st->rows, &key);
+	if (!item)
+		return;
 	item->count++;
 	item->total_ns += e->call.latency_ns;
 	if (e->call.latency_ns > item->max_ns)
@@ -96,9 +56,9 @@ static int total_descending(const void *a, const void *b)
 
 static size_t top_n(struct syslat_stacks *st, unsigned int top)
 {
-	if (st->n)
-		qsort(st->items, st->n, sizeof(*st->items), total_descending);
-	return top && st->n > top ? top : st->n;
+	if (st->rows.n)
+		qsort(st->rows.at, st->rows.n, sizeof(*st->rows.at), total_descending);
+	return top && st->rows.n > top ? top : st->rows.n;
 }
 
 static const char *name_of(__u32 nr, char *buf, size_t len)
@@ -122,7 +82,7 @@ void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top)
 	fprintf(out, "\nStacks of calls slower than %s, by total time:\n",
 		format_duration(d[0], sizeof(d[0]), st->min_ns));
 	for (size_t i = 0; i < n; i++) {
-		struct syslat_stack *s = st->items[i];
+		struct syslat_stack *s = st->rows.at[i];
 		bool truncated;
 		size_t nf;
 
@@ -153,7 +113,7 @@ void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int to
 
 	json_array_begin(j, "stacks");
 	for (size_t i = 0; i < n; i++) {
-		struct syslat_stack *s = st->items[i];
+		struct syslat_stack *s = st->rows.at[i];
 		bool truncated;
 		size_t nf;
 
@@ -182,18 +142,9 @@ void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int to
 	json_array_end(j);
 }
 
-static void free_nothing(void *p)
-{
-	(void)p;
-}
-
 void stacks_free(struct syslat_stacks *st)
 {
-	tdestroy(st->index, free_nothing);
-	tdestroy(st->noted, free_nothing);
-	for (size_t i = 0; i < st->n; i++)
-		free(st->items[i]);
-	free(st->items);
+	rows_free(&st->rows, NULL);
 	symbolizer_free(st->sym);
 	memset(st, 0, sizeof(*st));
 }

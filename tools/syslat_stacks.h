@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "json.h"
+#include "rows.h"
 #include "symbolizer.h"
 #include "syslat.h"
 
@@ -25,10 +26,7 @@ struct syslat_stack {
 
 struct syslat_stacks {
 	struct symbolizer *sym;
-	struct syslat_stack **items;
-	size_t n, cap;
-	void *index;	 /* tsearch tree of items by key */
-	void *noted;	 /* tsearch tree of PIDs already noted by the symbolizer */
+	struct rows rows; /* of struct syslat_stack */
 	__u64 min_ns;	 /* the --min they were taken at */
 };
 
