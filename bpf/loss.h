@@ -16,6 +16,8 @@ enum loss_kind {
 				 * outdated (the blocks since the last recheck may be misfiled) */
 	LOSS_LEAF_SAMPLE,	/* a user stack kept without its leaf sample: the frames that
 				 * frame pointers miss cannot be put back */
+	LOSS_CALL_STATE,	/* a resolver call not reported: its thread's state was evicted
+				 * (more threads in calls at once than the map holds) */
 	LOSS_KINDS,
 };
 

@@ -31,6 +31,9 @@ static const struct {
 			       "user stacks that may miss the caller of a function without a frame "
 			       "pointer: leaf sample not kept",
 			       "raise --stack-storage-size" },
+	[LOSS_CALL_STATE] = { "call_state",
+			      "calls not reported: per-thread state evicted by other threads",
+			      "narrow the filter" },
 };
 
 int losses_read(struct bpf_map *map, struct losses *out)

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "procfs.h"
 
 enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid)
@@ -171,4 +173,42 @@ int proc_for_each_thread(pid_t pid, int (*fn)(pid_t pid, pid_t tid, void *ctx), 
 	if (pid)
 		return visit_process(pid, &w);
 	return for_each_numeric_entry("/proc", visit_process, &w);
+}
+
+bool proc_is_libc_name(const char *base)
+{
+	return !strncmp(base, "libc.so.", 8) ||
+	       (!strncmp(base, "libc-", 5) && strstr(base, ".so") != NULL) ||
+	       !strncmp(base, "ld-musl-", 8) || !strncmp(base, "libc.musl-", 10);
+}
+
+int proc_for_each_libc(pid_t pid, int (*fn)(const char *path, const char *reach, void *ctx),
+		       void *ctx)
+{
+	char maps[64], line[PATH_MAX + 128], last[PATH_MAX] = "", reach[96];
+	FILE *f;
+	int ret = 0;
+
+	if (!pid)
+		pid = getpid();
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *name = strchr(line, '/');
+		unsigned long start, end;
+
+		if (!name || sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		name[strcspn(name, "\n")] = '\0';
+		/* a library's mappings follow one another: the first one stands for it */
+		if (!proc_is_libc_name(strrchr(name, '/') + 1) || !strcmp(name, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", name);
+		snprintf(reach, sizeof(reach), "/proc/%d/map_files/%lx-%lx", (int)pid, start, end);
+		ret = fn(name, reach, ctx);
+	}
+	fclose(f);
+	return ret;
 }

@@ -3,6 +3,7 @@
 #ifndef STALLKIT_PROCFS_H
 #define STALLKIT_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,5 +33,17 @@ char proc_state(pid_t tid);
 /* Calls fn for every thread of pid, or of every process when pid is 0; stops early when fn
  * returns non-zero and returns that. */
 int proc_for_each_thread(pid_t pid, int (*fn)(pid_t pid, pid_t tid, void *ctx), void *ctx);
+
+/* A C library's file name: glibc's libc.so.6 (libc-2.31.so), musl's ld-musl-x86_64.so.1 */
+bool proc_is_libc_name(const char *basename);
+
+/*
+ * Calls fn once for each C library that pid maps (pid 0: this process), with its path as the
+ * process sees it and a path that reaches the file from here (/proc/PID/map_files/..., which
+ * also works for a container's files and deleted ones); stops when fn returns non-zero and
+ * returns that.  -errno if the maps cannot be read.
+ */
+int proc_for_each_libc(pid_t pid, int (*fn)(const char *path, const char *reach, void *ctx),
+		       void *ctx);
 
 #endif

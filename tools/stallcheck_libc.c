@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <gnu/libc-version.h>
 #include <sys/stat.h>
+#include "procfs.h"
 #include "stallcheck.h"
 
 #define DEBUG_DIR "/usr/lib/debug/.build-id"
@@ -29,36 +30,27 @@
 #define FP_MIN_FUNCTIONS 100
 #define FP_MIN_SIZE	 16 /* smaller functions are stubs and tail calls: no prologue */
 
-static bool is_libc_name(const char *base)
+struct found_libc {
+	char *path;
+	size_t len;
+};
+
+static int note_first_libc(const char *path, const char *reach, void *ctx)
 {
-	return !strncmp(base, "libc.so.", 8) ||
-	       (!strncmp(base, "libc-", 5) && strstr(base, ".so") != NULL);
+	struct found_libc *found = ctx;
+
+	(void)reach;
+	snprintf(found->path, found->len, "%s", path);
+	return 1;
 }
 
-/* The libc this process maps, from /proc/self/maps */
+/* The libc this process maps */
 static int find_libc(char *path, size_t len)
 {
-	char line[PATH_MAX + 128];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int err = -ENOENT;
+	struct found_libc found = { path, len };
+	int ret = proc_for_each_libc(0, note_first_libc, &found);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strchr(line, '/'), *base;
-
-		if (!name)
-			continue;
-		name[strcspn(name, "\n")] = '\0';
-		base = strrchr(name, '/') + 1;
-		if (is_libc_name(base)) {
-			snprintf(path, len, "%s", name);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
+	return ret == 1 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 
 /* push %rbp; mov %rsp,%rbp (either encoding of the mov), possibly after endbr64 */

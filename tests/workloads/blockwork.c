@@ -232,7 +232,6 @@ int main(int argc, char **argv)
 {
 	struct scenario scenarios[MAX_SCENARIOS];
 	int first = 1, n = 0;
-	char line[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ground_truth_open("BLOCKWORK_LOG");
@@ -247,11 +246,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (first == 2) {
-		printf("ready %d\n", getpid());
-		if (!fgets(line, sizeof(line), stdin))
-			return 0;
-	}
+	if (first == 2 && !ready_then_wait())
+		return 0;
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&scenarios[i].thread, NULL, run_scenario, &scenarios[i]))
 			die("pthread_create");

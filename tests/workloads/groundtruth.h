@@ -7,10 +7,12 @@
 #define STALLKIT_GROUNDTRUTH_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static FILE *ground_truth;
 static pthread_mutex_t ground_truth_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,6 +54,17 @@ static inline void note(const char *fmt, ...)
 	fflush(ground_truth);
 	pthread_mutex_unlock(&ground_truth_lock);
 	va_end(ap);
+}
+
+/* --wait: says "ready PID" and waits for a line on stdin, so that a tracer can attach first.
+ * False if stdin ended instead. */
+static inline bool ready_then_wait(void)
+{
+	char line[64];
+
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) != NULL;
 }
 
 #endif
