@@ -35,10 +35,11 @@ static const struct tool_spec specs[STALLCHECK_TOOLS] = {
 	{ .name = "offcputime",
 	  .hooks = { { "sched", "sched_switch" } },
 	  .needs = NEEDS(FEATURE_RINGBUF) },
-	/* libc's resolver entry points, plus the socket syscalls for resolvers that bypass it */
+	/* libc's resolver functions (uprobes), sched_switch for the blocked time; the DNS
+	 * messages of other resolvers come from cgroup socket-buffer programs (cgroup v2) */
 	{ .name = "dnsblock",
-	  .planned = true,
-	  .hooks = { { "raw_syscalls", "sys_enter" }, { "raw_syscalls", "sys_exit" } },
+	  .hooks = { { "sched", "sched_switch" } },
+	  .needs = NEEDS(FEATURE_RINGBUF),
 	  .uprobe_target = "getaddrinfo in libc" },
 	{ .name = "tcpretrans",
 	  .planned = true,

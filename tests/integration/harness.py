@@ -6,12 +6,15 @@ The tests run as root against the real kernel (Test); those that need no privile
 (Unprivileged, e.g. the symbolizer on files) run as anyone.  A test that cannot run reports
 itself skipped, unless STALLKIT_REQUIRE_ALL=1 (CI), where a skip is a failure.
 """
+import itertools
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +25,8 @@ TOOLS = os.path.join(BUILD, "tools")
 WORKLOADS = os.path.join(BUILD, "tests", "workloads")
 STALLWORK = os.path.join(WORKLOADS, "stallwork")
 BLOCKWORK = os.path.join(WORKLOADS, "blockwork")
+DNSWORK = os.path.join(WORKLOADS, "dnswork")
+DNS_RESPONDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dns_responder.py")
 ATTACH_TIMEOUT = 30  # seconds; sanitizer builds start slowly
 
 
@@ -69,6 +74,17 @@ class Unprivileged(unittest.TestCase):
     def blockwork(self, *scenarios):
         return BlockWorkload(self, scenarios)
 
+    def dnswork(self, *steps, ns=None):
+        """dnswork with --wait, in the DnsNamespace ns (whose resolver it then uses) if given."""
+        return DnsWorkload(self, steps, prefix=ns.exec_prefix() if ns else None)
+
+    def dns_namespace(self):
+        """A network namespace whose resolver is dns_responder.py, removed at cleanup."""
+        if os.geteuid() != 0:
+            self.cannot_run("needs root (network namespaces)")
+        self.require_programs("ip")
+        return DnsNamespace(self)
+
     def tracer(self, name, *args):
         return Tracer(self, name, args)
 
@@ -95,11 +111,13 @@ class Test(Unprivileged):
 
 
 class Workload:
-    """stallwork with --wait: started, stopped before its first step until go()."""
+    """stallwork with --wait: started, stopped before its first step until go().  A prefix
+    (["ip", "netns", "exec", NAME]) runs it through a command that execs it: the PID stays
+    the workload's."""
     PROGRAM = STALLWORK
     LOG_VARIABLE = "STALLWORK_LOG"
 
-    def __init__(self, test, steps, wait=True, argv0=None):
+    def __init__(self, test, steps, wait=True, argv0=None, prefix=None):
         name = os.path.basename(self.PROGRAM)
         self.log = os.path.join(test.tmp.name, f"{name}-{len(os.listdir(test.tmp.name))}.log")
         env = dict(os.environ, **{self.LOG_VARIABLE: self.log})
@@ -109,12 +127,15 @@ class Workload:
             exe = os.path.join(test.tmp.name, argv0)
             os.symlink(self.PROGRAM, exe)
             argv[0] = exe
+        argv = list(prefix or []) + argv
         self.proc = test.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                env=env)
         self.pid = self.proc.pid
         if wait:
             line = self.proc.stdout.readline()
             assert line.startswith("ready "), line
+            # a prefix that forked would leave self.pid naming it, not the workload
+            assert not prefix or line.split()[1] == str(self.pid), (argv, line, self.pid)
 
     def go(self):
         self.proc.stdin.write("\n")
@@ -158,6 +179,105 @@ class BlockWorkload(Workload):
                 else:
                     facts.setdefault(words[0], []).append(int(words[1]))
         return facts
+
+
+class DnsWorkload(Workload):
+    """dnswork with --wait: name lookups through libc's resolver functions."""
+    PROGRAM = DNSWORK
+    LOG_VARIABLE = "DNSWORK_LOG"
+
+    def facts(self):
+        """The lookups in the order they ended: [{'api': 'getaddrinfo', 'name': ..., 'tid': ..,
+        'latency_ns': .., 'result': 'OK' or 'EAI_NONAME' ..., 'naddr': ..}, ...]"""
+        facts = []
+        if not os.path.exists(self.log):
+            return facts
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "lookup":
+                    facts.append({"api": words[1], "name": words[2], "tid": int(words[3]),
+                                  "latency_ns": int(words[4]), "result": words[5],
+                                  "naddr": int(words[6])})
+        return facts
+
+
+_dns_namespaces = itertools.count()
+# Whether this process created /etc/netns (and so removes it when the last namespace is gone)
+_created_etc_netns = False
+
+
+class DnsNamespace:
+    """A network namespace with only lo, whose resolv.conf names dns_responder.py on
+    127.0.0.1:53 inside it (timeout 1 s, one try), so programs run with exec_prefix() resolve
+    through the responder and the host's resolver is never touched.  Cleanup (registered with
+    the test) stops the responder and removes the namespace and its /etc/netns directory."""
+
+    def __init__(self, test):
+        global _created_etc_netns
+        self.name = f"stallkit-dns-{os.getpid()}-{next(_dns_namespaces)}"
+        self.etc = os.path.join("/etc/netns", self.name)
+        self.log = os.path.join(test.tmp.name, f"{self.name}.log")
+        self.responder = None
+        self.added = False
+        # from here on, whatever has been made is undone even if the rest fails
+        test.addCleanup(self.close)
+        if not os.path.isdir("/etc/netns"):
+            os.mkdir("/etc/netns")
+            _created_etc_netns = True
+        os.mkdir(self.etc)
+        with open(os.path.join(self.etc, "resolv.conf"), "w") as f:
+            f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.added = True
+        subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True)
+        self.errors = os.path.join(test.tmp.name, f"{self.name}.stderr")
+        with open(self.errors, "w") as errors:
+            self.responder = subprocess.Popen(
+                self.exec_prefix() + [sys.executable, DNS_RESPONDER, "--log", self.log],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, text=True)
+        ready, _, _ = select.select([self.responder.stdout], [], [], ATTACH_TIMEOUT)
+        line = self.responder.stdout.readline() if ready else ""
+        if line != "listening\n":
+            with open(self.errors) as f:
+                raise AssertionError(f"dns_responder.py did not start: {line!r} {f.read()}")
+
+    def exec_prefix(self):
+        """What runs a command in the namespace: prefix + argv."""
+        return ["ip", "netns", "exec", self.name]
+
+    def queries(self):
+        """The queries the responder received, in order: [{'time_ns': (epoch), 'proto': 'udp'
+        or 'tcp', 'id': .., 'type': 'A', 'name': 'd200.ok.stallkit.test'}, ...]"""
+        queries = []
+        if not os.path.exists(self.log):
+            return queries
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "query":
+                    queries.append({"time_ns": int(words[1]), "proto": words[2],
+                                    "id": int(words[3]), "type": words[4], "name": words[5]})
+        return queries
+
+    def close(self):
+        global _created_etc_netns
+        if self.responder:
+            if self.responder.poll() is None:
+                self.responder.kill()
+            self.responder.wait()
+            self.responder.stdout.close()
+            self.responder = None
+        if self.added:
+            subprocess.run(["ip", "netns", "delete", self.name], check=True)
+            self.added = False
+        shutil.rmtree(self.etc, ignore_errors=True)
+        if _created_etc_netns:
+            try:
+                os.rmdir("/etc/netns")
+                _created_etc_netns = False
+            except OSError:
+                pass  # another namespace still uses it; the last one removes it
 
 
 class Tracer:

@@ -201,8 +201,15 @@ class StallcheckTest(unittest.TestCase):
         self.assertEqual([h["tracepoint"] for h in tool["hooks"]], ["sched:sched_switch"])
         self.assertEqual(tool["runs"], self.doc["features"]["ringbuf"]["available"])
 
+    def test_dnsblock(self):
+        tool = self.doc["tools"]["dnsblock"]
+        self.assertFalse(tool["planned"])
+        self.assertEqual([h["tracepoint"] for h in tool["hooks"]], ["sched:sched_switch"])
+        self.assertEqual(tool["runs"], self.doc["features"]["ringbuf"]["available"] and
+                         self.doc["features"]["uprobe"]["available"])
+
     def test_planned_tools_are_listed(self):
-        for name in ("dnsblock", "tcpretrans"):
+        for name in ("tcpretrans",):
             tool = self.doc["tools"][name]
             self.assertTrue(tool["planned"], name)
             self.assertEqual(tool["runs"], tool["reason"] is None, tool)
