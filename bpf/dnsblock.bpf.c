@@ -69,6 +69,19 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } events SEC(".maps");
 
+/*
+ * The reader is woken only when the buffer fills up; it drains the rest every 100 ms.  A
+ * wakeup per event cost a lookup more than all the rest of the tracing
+ * (docs/dnsblock-overhead.md).
+ */
+#define WAKEUP_BYTES (1024 * 1024)
+
+static __always_inline void event_submit(void *e)
+{
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_BYTES ?
+				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 /* set once a thread is followed: until then, sched_switch returns at once */
 volatile __u32 following;
 
@@ -201,7 +214,7 @@ static __always_inline void stack_event_send(struct pt_regs *ctx, __u64 pid_tgid
 	if (!e->frames)
 		loss_count(LOSS_STACK_READ);
 	leaf_sample_take(&e->leaf, ctx);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 SEC("uprobe")
@@ -418,7 +431,7 @@ int call_exit(struct pt_regs *ctx)
 						   (void *)th->args[0]) < 0)
 		loss_count(LOSS_ARGS_READ);
 	call_result_read(e, ctx, th);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -526,7 +539,7 @@ static __always_inline void message_send(struct __sk_buff *skb, const struct dns
 	e->question_len = 0;
 	if (qlen > 0 && !bpf_skb_load_bytes(skb, p->msg + DNS_HDR_LEN, e->question, qlen))
 		e->question_len = qlen;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 SEC("cgroup_skb/egress")

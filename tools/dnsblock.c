@@ -23,7 +23,7 @@
 #include "units.h"
 
 #define DEFAULT_TIMEOUT (5 * NSEC_PER_SEC) /* glibc's wait for an answer before it retries */
-#define EXPIRY_TICK	(100 * NSEC_PER_MSEC)
+#define TICK		(100 * NSEC_PER_MSEC) /* events are drained, timeouts noticed */
 
 struct dns_opts {
 	struct target_opts target;
@@ -186,12 +186,15 @@ int main(int argc, char **argv)
 	wire_probes_attach(&probes, skel->progs.dns_egress, skel->progs.dns_ingress,
 			   o.output.verbose);
 	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns },
-			  &o.target, rb, EXPIRY_TICK))
+			  &o.target, rb, TICK))
 		goto detach;
 	announce(&o, &probes);
 
-	while (session_wait(&sess) != SESSION_END)
+	/* events wake the session only in bulk (bpf/dnsblock.bpf.c): each tick drains them */
+	while (session_wait(&sess) != SESSION_END) {
+		ring_buffer__consume(rb);
 		tracker_expire(&tracker, monotonic_ns());
+	}
 
 	/* the report first: detaching uprobes takes the kernel a while */
 	ring_buffer__consume(rb);
