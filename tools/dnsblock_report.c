@@ -14,7 +14,7 @@
 
 /* What the summary keeps of the lookups of a name or a process */
 struct lookup_stats {
-	uint64_t count, errors, max_ns, blocked_ns;
+	uint64_t count, errors, total_ns, max_ns, blocked_ns;
 	uint64_t *latencies;
 	size_t cap;
 };
@@ -294,6 +294,7 @@ static void stats_add(struct lookup_stats *s, const struct dns_lookup *l, bool o
 		s->cap = cap;
 	}
 	s->latencies[s->count++] = latency;
+	s->total_ns += latency;
 	s->errors += !ok;
 	s->max_ns = MAX(s->max_ns, latency);
 	if (l->blocked_ns != BLOCKED_UNKNOWN)
@@ -352,32 +353,21 @@ static uint64_t p50(struct lookup_stats *s)
 	return s->latencies[(s->count + 1) / 2 - 1];
 }
 
-static uint64_t total_latency(const struct lookup_stats *s)
+/* name_row and process_row both hold their stats at an offset (the context): the rows with
+ * the most time in lookups first */
+static int total_descending(const void *a, const void *b, void *stats_offset)
 {
-	uint64_t total = 0;
+	size_t offset = *(const size_t *)stats_offset;
+	uint64_t x = ((const struct lookup_stats *)(*(char *const *)a + offset))->total_ns;
+	uint64_t y = ((const struct lookup_stats *)(*(char *const *)b + offset))->total_ns;
 
-	for (size_t i = 0; i < s->count; i++)
-		total += s->latencies[i];
-	return total;
-}
-
-/* rows of name_row and process_row both end in their stats: sorted by total latency */
-static size_t stats_offset;
-
-static int total_descending(const void *a, const void *b)
-{
-	const struct lookup_stats *x = (const void *)(*(char *const *)a + stats_offset);
-	const struct lookup_stats *y = (const void *)(*(char *const *)b + stats_offset);
-	uint64_t tx = total_latency(x), ty = total_latency(y);
-
-	return tx < ty ? 1 : tx > ty ? -1 : 0;
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 static void rows_sort(struct rows *rows, size_t offset)
 {
-	stats_offset = offset;
 	if (rows->n)
-		qsort(rows->at, rows->n, sizeof(*rows->at), total_descending);
+		qsort_r(rows->at, rows->n, sizeof(*rows->at), total_descending, &offset);
 }
 
 static void stats_text(FILE *out, struct lookup_stats *s)
