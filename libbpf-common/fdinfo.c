@@ -10,29 +10,23 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "fdinfo.h"
-
-static const char *const tcp_states[] = {
-	"?",	      "ESTABLISHED", "SYN_SENT",   "SYN_RECV",	"FIN_WAIT1", "FIN_WAIT2",
-	"TIME_WAIT",  "CLOSE",	     "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING",
-	"NEW_SYN_RECV",
-};
+#include "inet.h"
 
 /* "tcp 10.0.0.1:443 -> 10.0.0.2:51234 ESTABLISHED", "udp 127.0.0.1:53" (unconnected) */
 static void format_inet(char *buf, size_t len, const char *proto, const struct sock_info *s)
 {
 	bool v6 = s->family == AF_INET6, connected = s->remote_port != 0;
-	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	char l[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
 	int n;
 
-	inet_ntop(s->family, s->local_addr, l, sizeof(l));
-	inet_ntop(s->family, s->remote_addr, r, sizeof(r));
-	n = snprintf(buf, len, v6 ? "%s6 [%s]:%u" : "%s %s:%u", proto, l, s->local_port);
+	n = snprintf(buf, len, "%s%s %s", proto, v6 ? "6" : "",
+		     inet_endpoint_format(l, sizeof(l), s->family, s->local_addr, s->local_port));
 	if (connected && n < (int)len)
-		n += snprintf(buf + n, len - n, v6 ? " -> [%s]:%u" : " -> %s:%u", r, s->remote_port);
+		n += snprintf(buf + n, len - n, " -> %s",
+			      inet_endpoint_format(r, sizeof(r), s->family, s->remote_addr,
+						   s->remote_port));
 	if (!strcmp(proto, "tcp") && n < (int)len)
-		snprintf(buf + n, len - n, " %s",
-			 s->state < sizeof(tcp_states) / sizeof(tcp_states[0]) ? tcp_states[s->state] :
-										"?");
+		snprintf(buf + n, len - n, " %s", tcp_state_name(s->state));
 }
 
 void sock_info_describe(const struct sock_info *s, char *buf, size_t len)

@@ -372,3 +372,23 @@ void loader_detach_hooks(struct tp_hook *hooks, size_t n)
 		hooks[i].link = NULL;
 	}
 }
+
+/* bpf_prog_info.recursion_misses: a tracepoint that fires while its program is already
+ * running on that CPU (an interrupt during the program) is not run again, only counted */
+uint64_t loader_recursion_misses(const struct tp_hook *hooks, size_t n)
+{
+	uint64_t misses = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tp_hook *h = &hooks[i];
+		const struct bpf_program *prog = h->flavour == HOOK_TRACEPOINT ? h->classic :
+						 h->flavour == HOOK_TP_BTF && h->btf ? h->btf :
+										     h->raw;
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (prog && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			misses += info.recursion_misses;
+	}
+	return misses;
+}

@@ -72,6 +72,9 @@ int loader_prepare_hooks(struct tp_hook *hooks, size_t n);
 int loader_load(struct bpf_object_skeleton *skeleton);
 int loader_attach_hooks(struct tp_hook *hooks, size_t n);
 void loader_detach_hooks(struct tp_hook *hooks, size_t n);
+/* Events the kernel did not run the hooks' programs for, because the same program was already
+ * running on that CPU (an interrupt came in the middle of it): lost events */
+uint64_t loader_recursion_misses(const struct tp_hook *hooks, size_t n);
 
 /* The uprobe target of the feature probe; also lets tests call it. */
 void loader_uprobe_target(void);

@@ -59,7 +59,7 @@ bool losses_any(const struct losses *l)
 	for (int k = 0; k < LOSS_KINDS; k++)
 		if (l->count[k])
 			return true;
-	return false;
+	return l->recursion_misses;
 }
 
 void losses_print(FILE *out, const struct losses *l)
@@ -76,6 +76,10 @@ void losses_print(FILE *out, const struct losses *l)
 			fprintf(out, " (%s)", loss_info[k].hint);
 		fputc('\n', out);
 	}
+	if (l->recursion_misses)
+		fprintf(out, "lost: %llu events skipped by the kernel: an interrupt came while the "
+			"program was running on that CPU, and programs do not nest\n",
+			(unsigned long long)l->recursion_misses);
 }
 
 void losses_json(struct json *j, const struct losses *l)
@@ -83,5 +87,6 @@ void losses_json(struct json *j, const struct losses *l)
 	json_object_begin(j, "lost");
 	for (int k = 0; k < LOSS_KINDS; k++)
 		json_u64(j, loss_info[k].key, l->count[k]);
+	json_u64(j, "recursion_misses", l->recursion_misses);
 	json_object_end(j);
 }

@@ -12,9 +12,12 @@
 
 struct losses {
 	uint64_t count[LOSS_KINDS];
+	/* events the kernel skipped: the program was already running on the CPU
+	 * (loader_recursion_misses) */
+	uint64_t recursion_misses;
 };
 
-/* Sums the per-CPU counters of a tool's `losses` map. */
+/* Sums the per-CPU counters of a tool's `losses` map (recursion_misses is the caller's). */
 int losses_read(struct bpf_map *map, struct losses *out);
 bool losses_any(const struct losses *l);
 /* "lost: none", or one line per non-zero counter with what to do about it. */
