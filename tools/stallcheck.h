@@ -65,7 +65,7 @@ struct hook_check {
 	char why[REASON_LEN]; /* why not tp_btf (a fallback), or why none works */
 };
 
-#define TOOL_MAX_HOOKS 2
+#define TOOL_MAX_HOOKS 4
 
 struct tool_check {
 	const char *name;

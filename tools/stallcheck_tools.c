@@ -41,10 +41,14 @@ static const struct tool_spec specs[STALLCHECK_TOOLS] = {
 	  .hooks = { { "sched", "sched_switch" } },
 	  .needs = NEEDS(FEATURE_RINGBUF),
 	  .uprobe_target = "getaddrinfo in libc" },
+	/* retransmissions, and drops with --drops; the socket owners also come from
+	 * sock:sock_send_length and sock_recv_length where the kernel has them (6.4+), else
+	 * from /proc */
 	{ .name = "tcpretrans",
-	  .planned = true,
-	  .hooks = { { "tcp", "tcp_retransmit_skb" }, { "skb", "kfree_skb" } },
-	  .classic = true },
+	  .hooks = { { "tcp", "tcp_retransmit_skb" }, { "tcp", "tcp_retransmit_synack" },
+		     { "sock", "inet_sock_set_state" }, { "skb", "kfree_skb" } },
+	  .classic = true,
+	  .needs = NEEDS(FEATURE_RINGBUF) },
 };
 
 /*
