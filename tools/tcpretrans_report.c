@@ -180,6 +180,14 @@ static size_t drop_stack(struct tcpr_report *r, uint64_t key, struct sym_frame *
 	return symbolizer_kernel_stack(r->sym, (const uint64_t *)s.ips, n, frames, MAX_SYM_FRAMES);
 }
 
+/* Where a softirq begins: the frames under it are whatever the CPU was interrupted in */
+static bool softirq_entry(const struct sym_frame *f)
+{
+	return f->function &&
+	       (!strcmp(f->function, "handle_softirqs") || !strcmp(f->function, "__do_softirq"));
+}
+
+/* The stack as text, down to the softirq that dropped the packet, if one did */
 static void stack_print(struct tcpr_report *r, uint64_t key)
 {
 	static struct sym_frame frames[MAX_SYM_FRAMES];
@@ -188,8 +196,13 @@ static void stack_print(struct tcpr_report *r, uint64_t key)
 
 	if (!n && key)
 		fprintf(r->out, "    [stack no longer stored]\n");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		fprintf(r->out, "    %s\n", frame_format(&frames[i], line, sizeof(line)));
+		if (softirq_entry(&frames[i]) && i + 1 < n) {
+			fprintf(r->out, "    [%zu frames of the interrupted task]\n", n - i - 1);
+			break;
+		}
+	}
 }
 
 static void stack_json(struct tcpr_report *r, uint64_t key)
@@ -436,19 +449,39 @@ static void hosts_print(struct tcpr_report *r, const struct tcpr_tally *t)
 	free(rows);
 }
 
+/* Per reason, its drops and the stack of most of them (the rows come heaviest first) */
 static void reasons_print(struct tcpr_report *r, const struct tcpr_tally *t)
 {
 	struct reason_row **rows =
 		(struct reason_row **)rows_sorted(&t->reasons, reasons_heaviest_first);
 	char reason[32];
+	bool first = true;
 
 	if (!rows)
 		return;
 	for (size_t i = 0; i < t->reasons.n; i++) {
-		fprintf(r->out, "%s%s: %" PRIu64 " drop%s\n", i ? "\n" : "",
-			reason_name(rows[i]->key.reason, reason, sizeof(reason)), rows[i]->drops,
-			rows[i]->drops == 1 ? "" : "s");
+		uint64_t drops = 0, stacks = 0;
+		bool shown = false;
+
+		for (size_t k = 0; k < i && !shown; k++)
+			shown = rows[k]->key.reason == rows[i]->key.reason;
+		if (shown)
+			continue;
+		for (size_t k = i; k < t->reasons.n; k++) {
+			if (rows[k]->key.reason == rows[i]->key.reason) {
+				drops += rows[k]->drops;
+				stacks++;
+			}
+		}
+		fprintf(r->out, "%s%s: %" PRIu64 " drop%s", first ? "" : "\n",
+			reason_name(rows[i]->key.reason, reason, sizeof(reason)), drops,
+			drops == 1 ? "" : "s");
+		if (stacks > 1)
+			fprintf(r->out, "; %" PRIu64 " of them here (%" PRIu64 " kernel stacks in all)",
+				rows[i]->drops, stacks);
+		fputs(":\n", r->out);
 		stack_print(r, rows[i]->key.stack);
+		first = false;
 	}
 	free(rows);
 }
@@ -521,7 +554,7 @@ static void counts_print(struct tcpr_report *r, const struct tcpr_tally *t, uint
 	fputc('\n', r->out);
 	hosts_print(r, t);
 	if (t->reasons.n) {
-		fprintf(r->out, "\nDrops by reason and kernel stack:\n");
+		fprintf(r->out, "\nDrops by reason, with the kernel stack of most:\n");
 		reasons_print(r, t);
 	}
 }
