@@ -82,8 +82,10 @@ static __always_inline bool family_wanted(__u16 family)
  * Owners
  */
 
-/* The current task holds sk: note it, unless noted already (the common case: one lookup) */
-static __always_inline void owner_note(struct sock *sk)
+/* The current task holds sk: note it, unless noted already (the common case: one lookup).
+ * A listener is noted by its local end only: it owns what arrives for connections it has not
+ * handed to accept() yet. */
+static __always_inline void owner_note(struct sock *sk, bool listening)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct tcpr_owner owner = { .pid = pid }, *known;
@@ -98,7 +100,7 @@ static __always_inline void owner_note(struct sock *sk)
 	owner.passes = filter_current_pass();
 	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
 	sock_info_read(&si, sk);
-	if (si.local_port && si.remote_port && family_wanted(si.family)) {
+	if (si.local_port && (si.remote_port || listening) && family_wanted(si.family)) {
 		struct tcpr_flow_key fk = { .netns = sock_netns(sk) };
 
 		flow_from_sock_info(&fk.flow, &si);
@@ -130,7 +132,7 @@ static __always_inline void state_change(struct sock *sk, int newstate)
 {
 	/* connect() and listen() run in the owner's context; the other changes may not */
 	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)
-		owner_note(sk);
+		owner_note(sk, newstate == TCP_LISTEN);
 	else if (newstate == TCP_CLOSE && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
 		owner_forget(sk);
 }
@@ -138,28 +140,28 @@ static __always_inline void state_change(struct sock *sk, int newstate)
 SEC("raw_tp/sock_send_length")
 int BPF_PROG(send_length, struct sock *sk)
 {
-	owner_note(sk);
+	owner_note(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/sock/sock_send_length")
 int send_length_classic(struct trace_event_raw_sock_msg_length *ctx)
 {
-	owner_note(ctx->sk);
+	owner_note(ctx->sk, false);
 	return 0;
 }
 
 SEC("raw_tp/sock_recv_length")
 int BPF_PROG(recv_length, struct sock *sk)
 {
-	owner_note(sk);
+	owner_note(sk, false);
 	return 0;
 }
 
 SEC("tracepoint/sock/sock_recv_length")
 int recv_length_classic(struct trace_event_raw_sock_msg_length *ctx)
 {
-	owner_note(ctx->sk);
+	owner_note(ctx->sk, false);
 	return 0;
 }
 
@@ -381,6 +383,23 @@ static __always_inline void flow_reverse(struct tcpr_flow *f)
 	*f = r;
 }
 
+/* The owner of the listener a packet arrived for (on its address, else on any): the process
+ * that will accept the connection */
+static __always_inline struct tcpr_owner *listener_of(struct tcpr_flow_key *fk,
+						      const struct tcpr_flow *incoming)
+{
+	struct tcpr_owner *owner;
+
+	fk->flow = *incoming;
+	fk->flow.remote_port = 0;
+	__builtin_memset(fk->flow.remote_addr, 0, sizeof(fk->flow.remote_addr));
+	owner = bpf_map_lookup_elem(&flow_owners, fk);
+	if (owner)
+		return owner;
+	__builtin_memset(fk->flow.local_addr, 0, sizeof(fk->flow.local_addr));
+	return bpf_map_lookup_elem(&flow_owners, fk);
+}
+
 /* Fills the flow (as its local side sees it), owner and direction of a dropped packet */
 static __always_inline bool drop_owner(struct tcpr_event *e, const struct sk_buff *skb,
 				       const struct sock *sk)
@@ -402,14 +421,23 @@ static __always_inline bool drop_owner(struct tcpr_event *e, const struct sk_buf
 	}
 	if (sk)
 		e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (!owner && sk) {
+		__u64 key = (__u64)sk;
+
+		owner = bpf_map_lookup_elem(&owners, &key);
+		/* a socket with a file: userspace looks for its owner in /proc too */
+		if (!owner)
+			e->socket_inode = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	}
+	/* no socket, or one not accepted or read from yet (early demux gave the packet to it) */
+	if (!owner && e->incoming)
+		owner = listener_of(&fk, &e->flow);
 	if (owner) {
 		e->pid = owner->pid;
 		__builtin_memcpy(e->comm, owner->comm, sizeof(e->comm));
 		return owner->passes;
 	}
-	if (sk)
-		return event_owner(e, sk);
-	if (tcpr_cfg.filtered) {
+	if (tcpr_cfg.filtered && !e->socket_inode) {
 		__sync_fetch_and_add(&unattributed_drops, 1);
 		return false;
 	}

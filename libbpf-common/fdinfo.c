@@ -61,35 +61,60 @@ static void parse_proc_address(const char *hex, bool v6, __u8 *addr, __u16 *port
 	*port = p;
 }
 
-/* Looks for the socket inode in one of /proc/PID/net/{tcp,tcp6,udp,udp6} */
-static bool describe_inet_socket(pid_t pid, unsigned long inode, const char *proto, bool v6,
-				 char *buf, size_t len)
+int proc_inet_sockets(pid_t pid, const char *proto, bool v6,
+		      int (*fn)(const struct sock_info *s, unsigned long inode, void *ctx), void *ctx)
 {
 	char path[64], line[512];
-	bool found = false;
+	int ret = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/net/%s%s", pid, proto, v6 ? "6" : "");
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return -errno;
+	while (!ret && fgets(line, sizeof(line), f)) {
 		struct sock_info s = { .family = v6 ? AF_INET6 : AF_INET };
 		char local[64], remote[64];
 		unsigned int state;
 		unsigned long ino;
 
 		if (sscanf(line, "%*d: %63s %63s %x %*s %*s %*s %*d %*d %lu", local, remote, &state,
-			   &ino) != 4 || ino != inode)
+			   &ino) != 4)
 			continue;
 		parse_proc_address(local, v6, s.local_addr, &s.local_port);
 		parse_proc_address(remote, v6, s.remote_addr, &s.remote_port);
 		s.state = state;
-		format_inet(buf, len, proto, &s);
-		found = true;
+		s.protocol = !strcmp(proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+		ret = fn(&s, ino, ctx);
 	}
 	fclose(f);
-	return found;
+	return ret;
+}
+
+struct inet_describe {
+	unsigned long inode;
+	const char *proto;
+	char *buf;
+	size_t len;
+};
+
+static int describe_if_inode(const struct sock_info *s, unsigned long inode, void *ctx)
+{
+	struct inet_describe *d = ctx;
+
+	if (inode != d->inode)
+		return 0;
+	format_inet(d->buf, d->len, d->proto, s);
+	return 1;
+}
+
+/* Looks for the socket inode in one of /proc/PID/net/{tcp,tcp6,udp,udp6} */
+static bool describe_inet_socket(pid_t pid, unsigned long inode, const char *proto, bool v6,
+				 char *buf, size_t len)
+{
+	struct inet_describe d = { .inode = inode, .proto = proto, .buf = buf, .len = len };
+
+	return proc_inet_sockets(pid, proto, v6, describe_if_inode, &d) > 0;
 }
 
 static bool describe_unix_socket(pid_t pid, unsigned long inode, char *buf, size_t len)

@@ -26,4 +26,12 @@ void fd_describe_inode(pid_t pid, int fd, unsigned long ino, unsigned int mode,
 /* "tcp 10.0.0.1:443 -> 10.0.0.2:51234 ESTABLISHED", "udp6 [::1]:53", "unix socket" */
 void sock_info_describe(const struct sock_info *sock, char *buf, size_t len);
 
+/*
+ * Calls fn for each socket of /proc/PID/net/PROTO[6] (proto "tcp" or "udp": the sockets of
+ * pid's network namespace), with its inode; stops when fn returns non-zero and returns that.
+ * -errno if the table cannot be read.
+ */
+int proc_inet_sockets(pid_t pid, const char *proto, bool v6,
+		      int (*fn)(const struct sock_info *s, unsigned long inode, void *ctx), void *ctx);
+
 #endif

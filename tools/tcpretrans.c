@@ -208,8 +208,10 @@ struct tcpr_run {
 };
 
 /* -p or --comm for an owner found in /proc (BPF applied them to the owners it saw) */
-static bool target_wants(const struct target_opts *t, pid_t pid, const char *comm)
+static bool target_wants(pid_t pid, const char *comm, void *ctx)
 {
+	const struct target_opts *t = ctx;
+
 	if (t->cgroup)
 		return false; /* cannot be told from here: counted as not attributed */
 	if (t->pids.len && !id_list_contains(&t->pids, pid))
@@ -221,17 +223,19 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct tcpr_run *run = ctx;
 	struct tcpr_event e;
+	pid_t holder;
 
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	if (!e.pid && e.socket_inode) {
-		e.pid = socket_owner(&run->owners, e.socket_inode);
-		if (e.pid) {
-			proc_comm(e.pid, e.comm, sizeof(e.comm));
-			if (run->filtered && !target_wants(run->target, e.pid, e.comm))
-				return 0;
-		}
+	/* the process with the socket open, if BPF did not see one use it (for a drop, it may
+	 * have named the listener's owner instead) */
+	holder = socket_owner(&run->owners, e.socket_inode);
+	if (holder && (uint32_t)holder != e.pid) {
+		e.pid = holder;
+		proc_comm(e.pid, e.comm, sizeof(e.comm));
+		if (run->filtered && !target_wants(e.pid, e.comm, (void *)run->target))
+			return 0;
 	}
 	if (!e.pid && run->filtered) {
 		run->unattributed++;
@@ -300,7 +304,11 @@ int main(int argc, char **argv)
 		warn("setting up the ring buffer");
 		goto free_report;
 	}
-	if (loader_attach_hooks(hooks, nhooks) || session_begin(&sess, &o.timing, &o.target, rb, 0))
+	if (loader_attach_hooks(hooks, nhooks))
+		goto detach;
+	/* after attaching: a listener made meanwhile is noted by BPF, or here, or both */
+	listeners_note(&run.owners, bpf_map__fd(skel->maps.flow_owners), target_wants, &o.target);
+	if (session_begin(&sess, &o.timing, &o.target, rb, 0))
 		goto detach;
 	announce(&o);
 

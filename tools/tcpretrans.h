@@ -63,7 +63,7 @@ struct tcpr_event {
 	__u32 type; /* enum tcpr_event_type */
 	__u32 pid;  /* the owner; 0: not seen by BPF (see socket_inode) */
 	char comm[TCPR_COMM_LEN];
-	__u64 socket_inode; /* owner not known: the socket's inode, for /proc (0: none) */
+	__u64 socket_inode; /* owner not seen by BPF: the inode, for /proc (0: none) */
 	struct tcpr_flow flow;
 	__u8 state;	/* TCP state of the socket; 0: no socket known (drops) */
 	__u8 kind;	/* retransmit: enum tcpr_kind */

@@ -4,11 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "tcpretrans.h"
 #include "tcpretrans_owner.h"
+#include "fdinfo.h"
 #include "parse.h"
+#include "procfs.h"
 #include "units.h"
+#include "util.h"
 
-#define RESCAN_NS NSEC_PER_SEC
+#define RESCAN_NS (100 * NSEC_PER_MSEC) /* a rescan on a miss at most this often */
 
 static int holder_cmp(const void *a, const void *b)
 {
@@ -113,4 +119,66 @@ void socket_owners_free(struct socket_owners *o)
 {
 	free(o->holders);
 	*o = (struct socket_owners){};
+}
+
+struct listener_scan {
+	struct socket_owners *owners;
+	int fd;
+	uint32_t netns;
+	bool (*wanted)(pid_t pid, const char *comm, void *ctx);
+	void *ctx;
+	size_t noted;
+};
+
+static int listener_note(const struct sock_info *s, unsigned long inode, void *ctx)
+{
+	struct listener_scan *l = ctx;
+	struct tcpr_flow_key key = { .netns = l->netns };
+	struct tcpr_owner owner = { .flow_noted = 1 };
+
+	/* include/net/tcp_states.h */
+	if (s->state != 10 /* TCP_LISTEN */)
+		return 0;
+	owner.pid = lookup(l->owners, inode);
+	if (!owner.pid)
+		return 0;
+	proc_comm(owner.pid, owner.comm, sizeof(owner.comm));
+	owner.passes = l->wanted(owner.pid, owner.comm, l->ctx);
+	/* as bpf/tcpretrans.bpf.c notes a listener: its local end only */
+	key.flow.family = s->family;
+	key.flow.local_port = s->local_port;
+	memcpy(key.flow.local_addr, s->local_addr, sizeof(key.flow.local_addr));
+	l->noted += !bpf_map_update_elem(l->fd, &key, &owner, BPF_NOEXIST);
+	return 0;
+}
+
+size_t listeners_note(struct socket_owners *o, int fd,
+		      bool (*wanted)(pid_t pid, const char *comm, void *ctx), void *ctx)
+{
+	struct listener_scan l = { .owners = o, .fd = fd, .wanted = wanted, .ctx = ctx };
+	uint32_t *seen = calloc(o->n + 1, sizeof(*seen));
+	size_t nseen = 0;
+
+	if (!seen)
+		return 0;
+	scan(o);
+	/* each namespace once, read through a process in it */
+	for (size_t i = 0; i < o->n; i++) {
+		char path[64];
+		struct stat st;
+		bool known = false;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", o->holders[i].pid);
+		if (stat(path, &st))
+			continue;
+		for (size_t k = 0; k < nseen && !known; k++)
+			known = seen[k] == st.st_ino;
+		if (known)
+			continue;
+		seen[nseen++] = l.netns = st.st_ino;
+		proc_inet_sockets(o->holders[i].pid, "tcp", false, listener_note, &l);
+		proc_inet_sockets(o->holders[i].pid, "tcp", true, listener_note, &l);
+	}
+	free(seen);
+	return l.noted;
 }

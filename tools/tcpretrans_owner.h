@@ -2,11 +2,12 @@
 /*
  * Owners of sockets that BPF has not seen used since it started (a connection stuck before
  * tcpretrans began): the processes with the socket open, from /proc/PID/fd, as ss -p finds
- * them.  /proc is read again on a miss, at most once a second.
+ * them.  /proc is read again on a miss, at most every 100 ms.
  */
 #ifndef STALLKIT_TCPRETRANS_OWNER_H
 #define STALLKIT_TCPRETRANS_OWNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,15 @@ struct socket_owners {
 
 /* The process holding socket inode (the lowest PID if several do), 0 if none does */
 pid_t socket_owner(struct socket_owners *o, uint64_t inode);
+
+/*
+ * Notes the TCP listeners that exist already, in every network namespace a process is in, in
+ * the BPF map of owners by connection (fd): the owner of what arrives for a connection that
+ * its server has not accepted or read from yet.  wanted() says whether an owner passes the
+ * tool's filter.  Returns how many were noted.
+ */
+size_t listeners_note(struct socket_owners *o, int fd,
+		      bool (*wanted)(pid_t pid, const char *comm, void *ctx), void *ctx);
 void socket_owners_free(struct socket_owners *o);
 
 #endif
