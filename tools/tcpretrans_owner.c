@@ -156,12 +156,13 @@ size_t listeners_note(struct socket_owners *o, int fd,
 		      bool (*wanted)(pid_t pid, const char *comm, void *ctx), void *ctx)
 {
 	struct listener_scan l = { .owners = o, .fd = fd, .wanted = wanted, .ctx = ctx };
-	uint32_t *seen = calloc(o->n + 1, sizeof(*seen));
+	uint32_t *seen;
 	size_t nseen = 0;
 
+	scan(o);
+	seen = calloc(o->n + 1, sizeof(*seen)); /* namespaces: at most one per socket */
 	if (!seen)
 		return 0;
-	scan(o);
 	/* each namespace once, read through a process in it */
 	for (size_t i = 0; i < o->n; i++) {
 		char path[64];
