@@ -87,13 +87,15 @@ static __always_inline bool family_wanted(__u16 family)
  * handed to accept() yet. */
 static __always_inline void owner_note(struct sock *sk, bool listening)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct tcpr_owner owner = { .pid = pid }, *known;
+	struct tcpr_owner owner = {}, *known;
 	__u64 key = (__u64)sk;
 	struct sock_info si;
+	__u32 pid;
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return;
+	pid = bpf_get_current_pid_tgid() >> 32;
+	owner.pid = pid;
 	known = bpf_map_lookup_elem(&owners, &key);
 	if (known && known->pid == pid && known->flow_noted)
 		return;
@@ -199,18 +201,18 @@ static __always_inline bool event_owner(struct tcpr_event *e, const struct sock 
 	return true;
 }
 
-static __always_inline struct tcpr_event *event_reserve(__u32 type)
+/* Events are made on the stack, and copied out only once they have passed the filter */
+static __always_inline void event_init(struct tcpr_event *e, __u32 type)
 {
-	struct tcpr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		loss_count(LOSS_RINGBUF_FULL);
-		return NULL;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts = bpf_ktime_get_ns();
 	e->type = type;
-	return e;
+}
+
+static __always_inline void event_send(struct tcpr_event *e)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		loss_count(LOSS_RINGBUF_FULL);
 }
 
 static __always_inline __u32 jiffies_to_us(__u64 j)
@@ -239,19 +241,15 @@ static __always_inline int retransmit_skb(const struct sock *sk, const struct sk
 {
 	const struct tcp_skb_cb *cb = (const void *)skb->cb;
 	const struct tcp_sock *tp = (const void *)sk;
-	struct tcpr_event *e;
+	struct tcpr_event ev, *e = &ev;
 	struct sock_info si;
 
 	sock_info_read(&si, (struct sock *)sk);
 	if (!family_wanted(si.family))
 		return 0;
-	e = event_reserve(TCPR_EVENT_RETRANSMIT);
-	if (!e)
+	event_init(e, TCPR_EVENT_RETRANSMIT);
+	if (!event_owner(e, sk))
 		return 0;
-	if (!event_owner(e, sk)) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
 	flow_from_sock_info(&e->flow, &si);
 	e->state = si.state;
 	e->kind = retransmit_kind(sk, si.state, BPF_CORE_READ(cb, tcp_flags));
@@ -262,7 +260,7 @@ static __always_inline int retransmit_skb(const struct sock *sk, const struct sk
 	e->rto_us = jiffies_to_us(BPF_CORE_READ(&tp->inet_conn, icsk_rto));
 	e->cwnd = BPF_CORE_READ(tp, snd_cwnd);
 	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	bpf_ringbuf_submit(e, 0);
+	event_send(e);
 	return 0;
 }
 
@@ -286,19 +284,15 @@ int retransmit_classic(struct trace_event_raw_tcp_retransmit_skb *ctx)
 static __always_inline int retransmit_synack(const struct sock *listener,
 					     const struct request_sock *req)
 {
-	struct tcpr_event *e;
+	struct tcpr_event ev, *e = &ev;
 	struct sock_info si;
 
 	sock_info_read(&si, (struct sock *)req); /* a request sock begins with a sock_common */
 	if (!family_wanted(si.family))
 		return 0;
-	e = event_reserve(TCPR_EVENT_RETRANSMIT);
-	if (!e)
+	event_init(e, TCPR_EVENT_RETRANSMIT);
+	if (!event_owner(e, listener))
 		return 0;
-	if (!event_owner(e, listener)) {
-		bpf_ringbuf_discard(e, 0);
-		return 0;
-	}
 	flow_from_sock_info(&e->flow, &si);
 	e->state = si.state;
 	e->kind = TCPR_KIND_SYNACK;
@@ -306,7 +300,7 @@ static __always_inline int retransmit_synack(const struct sock *listener,
 	e->segs = 1;
 	e->rto_us = jiffies_to_us(BPF_CORE_READ(req, timeout));
 	e->total_retrans = BPF_CORE_READ(req, num_retrans) + 1;
-	bpf_ringbuf_submit(e, 0);
+	event_send(e);
 	return 0;
 }
 
@@ -448,7 +442,7 @@ static __always_inline int drop(void *ctx, const struct sk_buff *skb, __u32 reas
 				const struct sock *rx_sk)
 {
 	const struct sock *sk = rx_sk ?: BPF_CORE_READ(skb, sk);
-	struct tcpr_event *e;
+	struct tcpr_event ev, *e = &ev;
 	struct tcpr_flow f = {};
 	__u8 tcp_flags;
 	__u32 seq;
@@ -459,20 +453,16 @@ static __always_inline int drop(void *ctx, const struct sk_buff *skb, __u32 reas
 		return 0;
 	if (!packet_flow(skb, &f, &seq, &tcp_flags) || !family_wanted(f.family))
 		return 0;
-	e = event_reserve(TCPR_EVENT_DROP);
-	if (!e)
-		return 0;
+	event_init(e, TCPR_EVENT_DROP);
 	e->flow = f;
 	e->incoming = 1;
-	if (!drop_owner(e, skb, sk)) {
-		bpf_ringbuf_discard(e, 0);
+	if (!drop_owner(e, skb, sk))
 		return 0;
-	}
 	e->seq = seq;
 	e->tcp_flags = tcp_flags;
 	e->reason = reason;
 	e->stack = stack_store(ctx, 0, 0, NULL);
-	bpf_ringbuf_submit(e, 0);
+	event_send(e);
 	return 0;
 }
 

@@ -16,6 +16,11 @@ static const struct btf *kernel_btf(void)
 	return vmlinux;
 }
 
+bool kernel_btf_available(void)
+{
+	return kernel_btf();
+}
+
 void kernel_btf_free(void)
 {
 	btf__free(vmlinux);

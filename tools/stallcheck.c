@@ -7,6 +7,7 @@
 #include <argp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "kernel_btf.h"
 #include "loader.h"
 #include "options.h"
 #include "stallcheck.h"
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 	for (enum feature f = 0; f < FEATURE_COUNT; f++)
 		feature_available(f);
 	tools_collect(c->tools, &c->libc);
+	kernel_btf_free();
 
 	if (o.output.json)
 		report_json(stdout, c);

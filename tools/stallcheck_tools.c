@@ -8,7 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <bpf/btf.h>
+#include "kernel_btf.h"
 #include "stallcheck.h"
 
 #define NEEDS(f) (1U << (f))
@@ -56,23 +56,17 @@ static const struct tool_spec specs[STALLCHECK_TOOLS] = {
  * tracepoint itself is missing.  Without BTF nothing can be said before attaching: assume it
  * is there, as the loader would.
  */
-static bool tracepoint_exists(struct btf *btf, const char *name, bool *typed)
+static bool tracepoint_exists(const char *name, bool *typed)
 {
-	char type[128];
-
-	*typed = false;
-	if (!btf)
-		return true;
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	*typed = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) > 0;
-	return *typed;
+	*typed = kernel_tracepoint_args(name) >= 0;
+	return *typed || !kernel_btf_available();
 }
 
-static void choose_flavour(struct hook_check *hc, bool classic, struct btf *btf)
+static void choose_flavour(struct hook_check *hc, bool classic)
 {
 	bool typed;
 
-	if (!tracepoint_exists(btf, hc->name, &typed)) {
+	if (!tracepoint_exists(hc->name, &typed)) {
 		hc->flavour = HOOK_NONE;
 		snprintf(hc->why, sizeof(hc->why),
 			 "tracepoint %s:%s is not in this kernel (its BTF has no btf_trace_%s)",
@@ -86,7 +80,8 @@ static void choose_flavour(struct hook_check *hc, bool classic, struct btf *btf)
 	if (feature_available(FEATURE_RAW_TP)) {
 		hc->flavour = HOOK_RAW_TP;
 		snprintf(hc->why, sizeof(hc->why), "tp_btf: %s",
-			 btf ? feature_why_not(FEATURE_TP_BTF) : "no kernel BTF to read");
+			 kernel_btf_available() ? feature_why_not(FEATURE_TP_BTF) :
+						  "no kernel BTF to read");
 		return;
 	}
 	if (classic && feature_available(FEATURE_TRACEPOINT)) {
@@ -128,9 +123,6 @@ static void check_needs(struct tool_check *t, const struct tool_spec *s, const s
 
 void tools_collect(struct tool_check *tools, const struct libc_facts *l)
 {
-	/* libbpf also looks beyond /sys/kernel/btf (/boot/vmlinux-*, ...) and so does loading */
-	struct btf *btf = btf__load_vmlinux_btf(); /* NULL on failure */
-
 	for (size_t i = 0; i < STALLCHECK_TOOLS; i++) {
 		const struct tool_spec *s = &specs[i];
 		struct tool_check *t = &tools[i];
@@ -146,11 +138,10 @@ void tools_collect(struct tool_check *tools, const struct libc_facts *l)
 
 			hc->category = s->hooks[t->nhooks][0];
 			hc->name = s->hooks[t->nhooks][1];
-			choose_flavour(hc, s->classic, btf);
+			choose_flavour(hc, s->classic);
 		}
 		check_needs(t, s, l);
 		t->runs = !t->why[0];
 		t->option_works = t->runs && s->option && feature_available(s->option_feature);
 	}
-	btf__free(btf);
 }

@@ -330,43 +330,42 @@ void tcpr_report_event(struct tcpr_report *r, const struct tcpr_event *e)
  * Counts
  */
 
-static uint64_t row_weight(const struct tcpr_counts *c)
+static uint64_t counts_weight(const struct tcpr_counts *c)
 {
 	return c->retransmits + c->failed + c->drops;
 }
 
-static int flows_heaviest_first(const void *a, const void *b)
+static uint64_t flow_weight(const void *row)
 {
-	uint64_t x = row_weight(&(*(const struct flow_row *const *)a)->c);
-	uint64_t y = row_weight(&(*(const struct flow_row *const *)b)->c);
+	return counts_weight(&((const struct flow_row *)row)->c);
+}
+
+static uint64_t host_weight(const void *row)
+{
+	return counts_weight(&((const struct host_row *)row)->c);
+}
+
+static uint64_t reason_weight(const void *row)
+{
+	return ((const struct reason_row *)row)->drops;
+}
+
+static int heaviest_first(const void *a, const void *b, void *weight_fn)
+{
+	uint64_t (*weight)(const void *row) = weight_fn;
+	uint64_t x = weight(*(void *const *)a), y = weight(*(void *const *)b);
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static int hosts_heaviest_first(const void *a, const void *b)
-{
-	uint64_t x = row_weight(&(*(const struct host_row *const *)a)->c);
-	uint64_t y = row_weight(&(*(const struct host_row *const *)b)->c);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-static int reasons_heaviest_first(const void *a, const void *b)
-{
-	uint64_t x = (*(const struct reason_row *const *)a)->drops;
-	uint64_t y = (*(const struct reason_row *const *)b)->drops;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* The rows of a table in a sorted copy */
-static void **rows_sorted(const struct rows *rows, int (*cmp)(const void *, const void *))
+/* The rows of a table in a copy, heaviest first */
+static void **rows_sorted(const struct rows *rows, uint64_t (*weight)(const void *row))
 {
 	void **sorted = malloc((rows->n + 1) * sizeof(*sorted));
 
 	if (sorted && rows->n) {
 		memcpy(sorted, rows->at, rows->n * sizeof(*sorted));
-		qsort(sorted, rows->n, sizeof(*sorted), cmp);
+		qsort_r(sorted, rows->n, sizeof(*sorted), heaviest_first, (void *)weight);
 	}
 	return sorted;
 }
@@ -400,7 +399,7 @@ static char *table_spec(char *buf, size_t len, const char *first, bool drops)
 
 static void flows_print(struct tcpr_report *r, const struct tcpr_tally *t)
 {
-	struct flow_row **rows = (struct flow_row **)rows_sorted(&t->flows, flows_heaviest_first);
+	struct flow_row **rows = (struct flow_row **)rows_sorted(&t->flows, flow_weight);
 	char spec[160], local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 	struct table tab;
 
@@ -429,7 +428,7 @@ static void flows_print(struct tcpr_report *r, const struct tcpr_tally *t)
 
 static void hosts_print(struct tcpr_report *r, const struct tcpr_tally *t)
 {
-	struct host_row **rows = (struct host_row **)rows_sorted(&t->hosts, hosts_heaviest_first);
+	struct host_row **rows = (struct host_row **)rows_sorted(&t->hosts, host_weight);
 	char spec[160], addr[INET6_ADDRSTRLEN];
 	struct table tab;
 
@@ -452,8 +451,7 @@ static void hosts_print(struct tcpr_report *r, const struct tcpr_tally *t)
 /* Per reason, its drops and the stack of most of them (the rows come heaviest first) */
 static void reasons_print(struct tcpr_report *r, const struct tcpr_tally *t)
 {
-	struct reason_row **rows =
-		(struct reason_row **)rows_sorted(&t->reasons, reasons_heaviest_first);
+	struct reason_row **rows = (struct reason_row **)rows_sorted(&t->reasons, reason_weight);
 	char reason[32];
 	bool first = true;
 
@@ -477,7 +475,8 @@ static void reasons_print(struct tcpr_report *r, const struct tcpr_tally *t)
 			reason_name(rows[i]->key.reason, reason, sizeof(reason)), drops,
 			drops == 1 ? "" : "s");
 		if (stacks > 1)
-			fprintf(r->out, "; %" PRIu64 " of them here (%" PRIu64 " kernel stacks in all)",
+			fprintf(r->out,
+				"; %" PRIu64 " of them here (%" PRIu64 " kernel stacks in all)",
 				rows[i]->drops, stacks);
 		fputs(":\n", r->out);
 		stack_print(r, rows[i]->key.stack);
