@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 #include "errnos.h"
+#include "libc_names.h"
 #include "util.h"
 
 #define SENTINEL     -12345
@@ -135,9 +137,46 @@ static void test_table_round_trip(void **state)
 	assert_true(aliases >= 2); /* EWOULDBLOCK, EDEADLOCK */
 }
 
+/* every errno of the C library's <errno.h> is known by its name, with the compiler's value, and
+ * that value is named */
+static void test_every_libc_errno(void **state)
+{
+	(void)state;
+	assert_true(ARRAY_LEN(libc_errnos) > 120);
+	for (size_t i = 0; i < ARRAY_LEN(libc_errnos); i++) {
+		const char *name = libc_errnos[i].name;
+		const char *back = errno_name(libc_errnos[i].value);
+
+		if (strcmp(name, "ENOTSUP") != 0) /* the C library's alias of EOPNOTSUPP */
+			assert_int_equal(lookup_ok(name), libc_errnos[i].value);
+		if (back == NULL)
+			fail_msg("%s (%ld) has no name", name, libc_errnos[i].value);
+		assert_int_equal(lookup_ok(back), libc_errnos[i].value);
+	}
+}
+
+/* every entry of the table, but the kernel's restart codes, is the C library's with its value */
+static void test_table_against_libc(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < errno_names_len; i++) {
+		size_t j = 0;
+
+		if (errno_names[i].value >= 512)
+			continue;
+		while (j < ARRAY_LEN(libc_errnos) && strcmp(libc_errnos[j].name, errno_names[i].name))
+			j++;
+		if (j == ARRAY_LEN(libc_errnos))
+			fail_msg("%s is not in <errno.h>", errno_names[i].name);
+		assert_int_equal(errno_names[i].value, libc_errnos[j].value);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_libc_errno),
+		cmocka_unit_test(test_table_against_libc),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_rejects),

@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <cmocka.h>
 #include "syscalls.h"
+#include "util.h"
+#include "libc_names.h"
 
 #define SENTINEL 0xdeadbeefU
 
@@ -158,9 +160,43 @@ static void test_never_returns(void **state)
 	}
 }
 
+/* every syscall of the C library's <sys/syscall.h> is known by its name, with the compiler's
+ * number, and that number is named so */
+static void test_every_libc_syscall(void **state)
+{
+	(void)state;
+	assert_true(ARRAY_LEN(libc_syscalls) > 300);
+	for (size_t i = 0; i < ARRAY_LEN(libc_syscalls); i++) {
+		const char *name = syscall_name(libc_syscalls[i].value);
+
+		assert_int_equal(lookup_ok(libc_syscalls[i].name), libc_syscalls[i].value);
+		if (name == NULL || strcmp(name, libc_syscalls[i].name) != 0)
+			fail_msg("syscall %ld is named %s, not %s", libc_syscalls[i].value,
+				 name ? name : "(null)", libc_syscalls[i].name);
+	}
+}
+
+/* every entry of the table is the C library's, with its number */
+static void test_table_against_libc(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < syscall_names_len; i++) {
+		size_t j = 0;
+
+		while (j < ARRAY_LEN(libc_syscalls) &&
+		       strcmp(libc_syscalls[j].name, syscall_names[i].name))
+			j++;
+		if (j == ARRAY_LEN(libc_syscalls))
+			fail_msg("%s is not in <sys/syscall.h>", syscall_names[i].name);
+		assert_int_equal(syscall_names[i].nr, libc_syscalls[j].value);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_libc_syscall),
+		cmocka_unit_test(test_table_against_libc),
 		cmocka_unit_test(test_lookup_names),   cmocka_unit_test(test_lookup_numbers),
 		cmocka_unit_test(test_lookup_rejects), cmocka_unit_test(test_table_round_trip),
 		cmocka_unit_test(test_suggest),	       cmocka_unit_test(test_never_returns),

@@ -56,6 +56,8 @@ static void test_format_duration_truncates(void **state)
 	(void)state;
 	format_duration(buf, 5, 1234);
 	assert_string_equal(buf, "1.23");
+	/* nothing written past the 5 bytes it was given */
+	assert_int_equal(buf[5], 'x');
 	assert_int_equal(buf[6], 'x');
 }
 
