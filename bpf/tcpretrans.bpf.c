@@ -226,13 +226,20 @@ static __always_inline __u8 retransmit_kind(const struct sock *sk, __u8 state, _
 {
 	const struct inet_connection_sock *icsk = (const void *)sk;
 
+	__u8 ca_state;
+
 	if (tcp_flags & TCPHDR_SYN)
 		return state == TCP_SYN_SENT ? TCPR_KIND_SYN : TCPR_KIND_SYNACK;
-	/* the probe timer stays pending while its handler sends the probe */
-	if (BPF_CORE_READ(icsk, icsk_pending) == ICSK_TIME_LOSS_PROBE &&
+	ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+	/* The probe timer stays pending while its handler sends the probe.  The kernel probes only
+	 * in the Open and CWR states: an ACK that enters fast recovery retransmits before it rearms
+	 * the timer, so when the probe timer has expired but not yet run (a stalled CPU), that
+	 * retransmission is still a fast one. */
+	if ((ca_state == TCP_CA_Open || ca_state == TCP_CA_CWR) &&
+	    BPF_CORE_READ(icsk, icsk_pending) == ICSK_TIME_LOSS_PROBE &&
 	    (__s64)(bpf_jiffies64() - BPF_CORE_READ(icsk, icsk_retransmit_timer.expires)) >= 0)
 		return TCPR_KIND_TLP;
-	if (BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state) == TCP_CA_Loss)
+	if (ca_state == TCP_CA_Loss)
 		return TCPR_KIND_RTO;
 	return TCPR_KIND_FAST;
 }
