@@ -214,6 +214,15 @@ enum session_wake session_wait(struct session *s)
 	return SESSION_END;
 }
 
+uint64_t session_next_interval(struct session *s)
+{
+	uint64_t now = monotonic_ns();
+	uint64_t length = now - s->interval_start_ns;
+
+	s->interval_start_ns = now;
+	return length;
+}
+
 void session_end(struct session *s)
 {
 	int fds[] = { s->epfd, s->sigfd, s->duration_fd, s->interval_fd, s->tick_fd, s->poll_fd };

@@ -49,6 +49,9 @@ int session_block_signals(void);
 int session_begin(struct session *s, const struct timing_opts *timing,
 		  const struct target_opts *targets, struct ring_buffer *rb, uint64_t tick_ns);
 enum session_wake session_wait(struct session *s);
+/* Ends the current interval now and starts the next: returns the length of the one that ended.
+ * Intervals tile the session, however long printing a report takes. */
+uint64_t session_next_interval(struct session *s);
 void session_end(struct session *s);
 
 /* Wall-clock time for a CLOCK_MONOTONIC timestamp, as HH:MM:SS.mmm */

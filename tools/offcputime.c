@@ -303,13 +303,13 @@ int main(int argc, char **argv)
 	while ((wake = session_wait(&sess)) != SESSION_END) {
 		if (wake != SESSION_INTERVAL)
 			continue;
+		uint64_t length = session_next_interval(&sess);
+
 		offcpu_collector_harvest(&col);
 		offcpu_report(stdout, &o.report, &col, sym,
-			      &(struct offcpu_period){
-				      .duration_ns = monotonic_ns() - sess.interval_start_ns,
-				      .stack_storage_size = o.stack_storage });
+			      &(struct offcpu_period){ .duration_ns = length,
+						       .stack_storage_size = o.stack_storage });
 		offcpu_collector_mark(&col);
-		sess.interval_start_ns = monotonic_ns();
 	}
 	/* blocks still going on at the end are not counted: they have not ended */
 	loader_detach_hooks(&hook, 1);

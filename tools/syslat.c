@@ -325,14 +325,14 @@ int main(int argc, char **argv)
 	announce(&o);
 
 	while ((wake = session_wait(&sess)) != SESSION_END) {
+		struct report_period p = { 0 };
+
+		if (wake == SESSION_INTERVAL)
+			p.duration_ns = session_next_interval(&sess);
 		collector_harvest(&col);
 		if (wake == SESSION_INTERVAL) {
-			struct report_period p = { .duration_ns = monotonic_ns() -
-								  sess.interval_start_ns };
-
 			report_print(stdout, &o.report, &col, &p);
 			collector_mark(&col);
-			sess.interval_start_ns = monotonic_ns();
 		}
 	}
 	collector_harvest(&col);

@@ -313,10 +313,8 @@ int main(int argc, char **argv)
 	announce(&o);
 
 	while ((wake = session_wait(&sess)) != SESSION_END) {
-		if (wake == SESSION_INTERVAL) {
-			tcpr_report_interval(&report, monotonic_ns() - sess.interval_start_ns);
-			sess.interval_start_ns = monotonic_ns();
-		}
+		if (wake == SESSION_INTERVAL)
+			tcpr_report_interval(&report, session_next_interval(&sess));
 	}
 	facts.duration_ns = monotonic_ns() - sess.start_ns;
 	facts.intervals = o.timing.interval_ns;
