@@ -237,6 +237,12 @@ class Sender:
             raise AssertionError(f"tcp_peer.py send exited {rc}: {self._errors()}")
         return "".join(self.out)
 
+    def retransmitted(self):
+        """The segments its socket retransmitted, by the socket's own count (after finish)."""
+        (count,) = [int(line.split()[1]) for line in "".join(self.out).splitlines()
+                    if line.startswith("retransmitted ")]
+        return count
+
     def close(self):
         """At the pair's cleanup, once the process has been killed."""
         self.reader.join()

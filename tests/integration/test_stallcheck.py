@@ -169,11 +169,14 @@ class StallcheckTest(unittest.TestCase):
         self.assertTrue(os.path.samefile(libc["path"], self.mapped_libc()))
         self.assertIn(libc["frame_pointers"], (True, False))
         self.assertGreater(libc["functions_checked"], 100)
-        if libc["build_id"]:
-            bid = libc["build_id"]
-            expect = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
-            self.assertEqual(libc["debug_file"], expect)
-            self.assertEqual(libc["debug_file_exists"], os.path.exists(expect))
+        # the build-id as binutils reads it from the note, not the tool's own
+        notes = subprocess.run(["readelf", "-n", libc["path"]], capture_output=True, text=True,
+                               check=True).stdout
+        bid = re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
+        self.assertEqual(libc["build_id"], bid)
+        expect = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
+        self.assertEqual(libc["debug_file"], expect)
+        self.assertEqual(libc["debug_file_exists"], os.path.exists(expect))
 
     @staticmethod
     def mapped_libc():
