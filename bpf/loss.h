@@ -18,6 +18,8 @@ enum loss_kind {
 				 * frame pointers miss cannot be put back */
 	LOSS_CALL_STATE,	/* a resolver call not reported: its thread's state was evicted
 				 * (more threads in calls at once than the map holds) */
+	LOSS_SWITCH_MISSED,	/* a block not counted: the switch that ended it went by without
+				 * the program, and the kernel's record could not tell when */
 	LOSS_KINDS,
 };
 

@@ -31,6 +31,9 @@ static const struct {
 			       "user stacks that may miss the caller of a function without a frame "
 			       "pointer: leaf sample not kept",
 			       "raise --stack-storage-size" },
+	[LOSS_SWITCH_MISSED] = { "switch_missed",
+				 "blocks not counted: the switch that ended them was not seen",
+				 NULL },
 	[LOSS_CALL_STATE] = { "call_state",
 			      "calls not reported: per-thread state evicted by other threads",
 			      "narrow the filter" },

@@ -291,7 +291,7 @@ int main(int argc, char **argv)
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
-	offcpu_collector_init(&col, skel);
+	offcpu_collector_init(&col, skel, &hook);
 	if (loader_attach_hooks(&hook, 1))
 		goto out;
 	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,

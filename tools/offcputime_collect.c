@@ -6,10 +6,12 @@
 #include "maps.h"
 #include "offcputime_collect.h"
 
-void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel)
+void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel,
+			   const struct tp_hook *hook)
 {
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
+	c->hook = hook;
 	rows_init(&c->rows, sizeof(struct offcpu_key), sizeof(struct offcpu_row));
 }
 
@@ -21,6 +23,9 @@ int offcpu_collector_harvest(struct offcpu_collector *c)
 	long n = map_dump(c->skel->maps.counts, (void **)&keys, (void **)&values);
 
 	losses_read(c->skel->maps.losses, &c->losses);
+	/* a switch the program did not run for loses a block, or merges two */
+	c->losses.recursion_misses = loader_recursion_misses(c->hook, 1);
+	c->inferred_ends = c->skel->bss->inferred_ends;
 	if (n < 0) {
 		warnx("reading the BPF maps failed");
 		return -1;

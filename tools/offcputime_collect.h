@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "loader.h"
 #include "loss_user.h"
 #include "offcputime.h"
 #include "offcputime.skel.h"
@@ -24,11 +25,14 @@ struct offcpu_row {
 
 struct offcpu_collector {
 	struct offcputime_bpf *skel;
+	const struct tp_hook *hook; /* its program's recursion misses are losses too */
 	struct rows rows; /* of struct offcpu_row */
 	struct losses losses;
+	uint64_t inferred_ends; /* blocks whose switch-in the program missed (since the start) */
 };
 
-void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel);
+void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel,
+			   const struct tp_hook *hook);
 int offcpu_collector_harvest(struct offcpu_collector *c);
 void offcpu_collector_mark(struct offcpu_collector *c);
 void offcpu_collector_free(struct offcpu_collector *c);

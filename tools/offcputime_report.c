@@ -166,6 +166,9 @@ static void print_footer(FILE *out, const struct offcpu_collector *c, const stru
 {
 	const struct losses *l = &c->losses;
 
+	if (c->inferred_ends)
+		fprintf(out, "%llu blocks ended where the kernel's accounting says: the program did not "
+			"see their switch\n", (unsigned long long)c->inferred_ends);
 	losses_print(out, l);
 	if (l->count[LOSS_STACK_MAP_FULL])
 		fprintf(out, "  the stack storage holds %llu stacks: raise --stack-storage-size\n",
@@ -208,6 +211,7 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	}
 	if (o->json) {
 		json_array_end(&j);
+		json_u64(&j, "inferred_block_ends", c->inferred_ends);
 		losses_json(&j, &c->losses);
 		json_object_end(&j);
 		json_line_end(&j);

@@ -42,6 +42,15 @@ def blocked_in(doc, scenario):
     return found
 
 
+def describe(doc):
+    """The stacks of a report, a line each, for a failure's message."""
+    return "\n".join(f"{s['count']} {s['total_ns']} {s['state']} "
+                     + ";".join(f["function"] or hex(f.get("ip", 0))
+                                for f in reversed(s.get("user_stack", [])))
+                     for s in doc["stacks"]) + \
+        f"\ninferred block ends: {doc['inferred_block_ends']}\nlost: {doc['lost']}"
+
+
 def parse_folded(text):
     """Folded lines: [(frames, value)], frames starting with the command name."""
     lines = []
@@ -81,7 +90,7 @@ class OffcputimeBlockwork(Test):
                 stacks = blocked_in(doc, scenario)
                 self.assertTrue(stacks, f"no stack of {scenario}: {BLOCKERS[scenario]}")
                 total = sum(s["total_ns"] for s in stacks)
-                self.assertWithin(total, sum(facts[scenario]), TOLERANCE)
+                self.assertWithin(total, sum(facts[scenario]), TOLERANCE, describe(doc))
                 # a contended lock may be slept on more than once per lock call
                 count = sum(s["count"] for s in stacks)
                 if scenario == "mutex":
