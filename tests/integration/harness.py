@@ -83,14 +83,17 @@ class Unprivileged(unittest.TestCase):
         return Tracer(self, name, args)
 
     def run_tool(self, name, *args, timeout=60, **kwargs):
-        """Runs a tool to completion: (returncode, stdout, stderr)."""
+        """Runs a tool to completion: (returncode, stdout, stderr), never a sanitizer's
+        report (an ASan error exits 1, as a runtime error of the tool does)."""
         p = subprocess.run([tool(name), *args], capture_output=True, text=True,
                            timeout=timeout, **kwargs)
+        assert_no_sanitizer_report(p.stderr)
         return p.returncode, p.stdout, p.stderr
 
     def assertWithin(self, value, expected, rel, msg=None):
         self.assertLessEqual(abs(value - expected), rel * expected,
-                             msg or f"{value} not within {rel:.1%} of {expected}")
+                             f"{value} not within {rel:.1%} of {expected}"
+                             + (f"\n{msg}" if msg else ""))
 
 
 class Test(Unprivileged):
@@ -299,11 +302,26 @@ class Tracer:
         self.proc.send_signal(sig)
 
     def finish(self, timeout=60):
-        """Waits for the tool to end: (returncode, stdout, stderr)."""
+        """Waits for the tool to end: (returncode, stdout, stderr), never a sanitizer's
+        report."""
         out = self.proc.stdout.read()
         rc = self.proc.wait(timeout)
         self.reader.join(timeout)
-        return rc, out, "".join(self.stderr_lines)
+        err = "".join(self.stderr_lines)
+        assert_no_sanitizer_report(err)
+        return rc, out, err
+
+
+SANITIZER_REPORTS = re.compile(r"ERROR: (Address|Leak|Undefined)Sanitizer|runtime error: |"
+                               r"SUMMARY: (Address|Leak|Undefined)Sanitizer")
+
+
+def assert_no_sanitizer_report(stderr):
+    """The tools are built with ASan and UBSan under scripts/test: a report fails the test
+    whatever the exit code (a usage error that also leaked would still exit 2)."""
+    found = SANITIZER_REPORTS.search(stderr)
+    if found:
+        raise AssertionError(f"sanitizer report: {stderr[max(0, found.start() - 200):]}")
 
 
 def json_documents(text):

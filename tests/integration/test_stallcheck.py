@@ -231,6 +231,8 @@ class StallcheckTest(unittest.TestCase):
     def test_usage_error_exits_2(self):
         run = subprocess.run([self.path, "--no-such-option"], capture_output=True, text=True)
         self.assertEqual(run.returncode, 2)
+        self.assertIn("unrecognized option '--no-such-option'", run.stderr)
+        self.assertEqual(run.stdout, "")
 
     def test_unprivileged_exits_1(self):
         if not shutil.which("setpriv"):

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from harness import ATTACH_TIMEOUT, Test, Unprivileged, tool
+from harness import ATTACH_TIMEOUT, Test, Unprivileged, assert_no_sanitizer_report, tool
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 STALLSYM = tool("stallsym")
@@ -715,6 +715,7 @@ class BadInput(Symbolizer, Unprivileged):
     def sym(self, *args, input=None):
         p = subprocess.run([STALLSYM, *args], input=input, capture_output=True, text=True,
                            timeout=60)
+        assert_no_sanitizer_report(p.stderr)
         return p.returncode, p.stderr
 
     def test_process_that_does_not_exist(self):
@@ -727,7 +728,9 @@ class BadInput(Symbolizer, Unprivileged):
     def test_no_target(self):
         for args in ((), ("0x1000",), ("--json", "0x1000")):
             with self.subTest(args=args):
-                self.assertEqual(self.sym(*args)[0], 2)
+                rc, err = self.sym(*args)
+                self.assertEqual(rc, 2, err)
+                self.assertTrue(err.startswith("stallsym: say whose addresses"), err)
 
     def test_address_not_hexadecimal(self):
         for addr in ("xyz", "0x", "12g", "+5", "0x-1", "10000000000000000"):

@@ -16,6 +16,8 @@
  *                   after MS milliseconds (SO_RCVTIMEO; they fail with EAGAIN)
  *   threads:N       N short-lived threads, one after another, each calling getppid() once
  *   thread-poll:N:MS  like poll, on a new thread
+ *   waiting-thread-poll:N:MS  like thread-poll, but the new thread first waits for a line on
+ *                   stdin: a tracer given its TID attaches before its first poll()
  *   hang            a thread that blocks in read() on a pipe nobody writes (until exit)
  *   wait            wait for a line on stdin
  *   exec            execve() this program again with the remaining steps (same process)
@@ -28,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -154,20 +157,25 @@ static noinline void thread_churn(int n)
 
 struct poll_args {
 	int n, ms;
+	bool wait;
 };
+
+static void wait_for_line(void);
 
 static void *poll_thread(void *arg)
 {
 	struct poll_args *a = arg;
 
 	note("tid thread-poll %ld\n", (long)syscall(SYS_gettid));
+	if (a->wait)
+		wait_for_line();
 	poll_empty_pipe(a->n, a->ms);
 	return NULL;
 }
 
-static noinline void thread_poll(int n, int ms)
+static noinline void thread_poll(int n, int ms, bool wait)
 {
-	struct poll_args a = { n, ms };
+	struct poll_args a = { n, ms, wait };
 	pthread_t t;
 
 	if (pthread_create(&t, NULL, poll_thread, &a) || pthread_join(t, NULL))
@@ -233,7 +241,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(kind, "threads"))
 			thread_churn(a);
 		else if (!strcmp(kind, "thread-poll"))
-			thread_poll(a, b);
+			thread_poll(a, b, false);
+		else if (!strcmp(kind, "waiting-thread-poll"))
+			thread_poll(a, b, true);
 		else if (!strcmp(kind, "hang"))
 			start_hang();
 		else if (!strcmp(kind, "wait"))
