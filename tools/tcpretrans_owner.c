@@ -82,7 +82,8 @@ static void scan(struct socket_owners *o)
 			scan_process(o, (pid_t)pid);
 	}
 	closedir(proc);
-	qsort(o->holders, o->n, sizeof(*o->holders), holder_cmp);
+	if (o->n) /* holders is NULL until the first socket: qsort wants an array */
+		qsort(o->holders, o->n, sizeof(*o->holders), holder_cmp);
 }
 
 static pid_t lookup(const struct socket_owners *o, uint64_t inode)
