@@ -7,7 +7,8 @@ of interest stores a mark of its own (an immediate no other instruction has) int
 so the address is found in the disassembly (objdump -d: one instruction with that immediate,
 whatever the compiler did around it), and its source line is the one carrying the comment
 "/* @tag */".  Processes print the runtime addresses of their functions; the mark's offset into
-its function comes from the disassembly.  glibc is checked against eu-addr2line.
+its function comes from the disassembly.  glibc is checked against eu-addr2line and GNU
+addr2line.
 
 Tests of files need no privileges (harness.Unprivileged); tests of processes and of the kernel
 need root (harness.Test).
@@ -562,6 +563,22 @@ class JitMap(Symbolizer, Test):
 class GlibcGroundTruth(Symbolizer, Unprivileged):
     ADDRESSES = 3000
 
+    def sample(self):
+        """The system glibc, its debug file (libc6-dbg), the seed (STALLKIT_SEED, 1 by default),
+        ADDRESSES random addresses of its .text, sorted, and them as input lines."""
+        libc = loaded_libc()
+        bid = build_id(libc)
+        debug = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
+        if not os.path.exists(debug):
+            self.skipTest(f"no debug file for {libc} (libc6-dbg; scripts/setup test)")
+        m = re.search(r"\.text\s+PROGBITS\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)",
+                      run("readelf", "-SW", libc))
+        text_start, text_size = int(m.group(1), 16), int(m.group(2), 16)
+        seed = int(os.environ.get("STALLKIT_SEED", "1"))
+        addrs = sorted(random.Random(seed).sample(range(text_start, text_start + text_size),
+                                                  self.ADDRESSES))
+        return libc, debug, seed, addrs, "".join(f"{a:#x}\n" for a in addrs)
+
     def test_agrees_with_eu_addr2line(self):
         """3000 random addresses of the system glibc's .text (debug information from
         libc6-dbg): function, file and line of every frame, inlined ones too, as
@@ -574,18 +591,7 @@ class GlibcGroundTruth(Symbolizer, Unprivileged):
         caller's file:line with its "inlined at F:L" (or there is no caller when it names
         none).  Such addresses must stay under 1%."""
         self.require_programs("eu-addr2line", "readelf")
-        libc = loaded_libc()
-        bid = build_id(libc)
-        if not os.path.exists(f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"):
-            self.skipTest(f"no debug file for {libc} (libc6-dbg; scripts/setup test)")
-        m = re.search(r"\.text\s+PROGBITS\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)",
-                      run("readelf", "-SW", libc))
-        text_start, text_size = int(m.group(1), 16), int(m.group(2), 16)
-        seed = int(os.environ.get("STALLKIT_SEED", "1"))
-        addrs = sorted(random.Random(seed).sample(range(text_start, text_start + text_size),
-                                                  self.ADDRESSES))
-        text = "".join(f"{a:#x}\n" for a in addrs)
-
+        libc, _, seed, addrs, text = self.sample()
         eu = parse_eu_addr2line(run("eu-addr2line", "-a", "-f", "-i", "-e", libc, input=text))
         ours = self.stallsym("-e", libc, input=text)
         self.assertEqual([r.addr for r in eu], addrs)
@@ -615,6 +621,70 @@ class GlibcGroundTruth(Symbolizer, Unprivileged):
                         f"{[hex(a) for a in contradictions]}")
         # the check means something: inlined code is common in glibc
         self.assertGreater(inlined, len(addrs) / 20)
+
+
+    def test_agrees_with_gnu_addr2line(self):
+        """The same addresses against GNU addr2line -a -f -i, which reads DWARF with its own
+        code (BFD), not libdw as eu-addr2line and stallsym do: for every address both name,
+        the same function (or an alias of it: the same symbol value, as nm has them) and line
+        for each frame of the inline chain.  GNU names the nearest symbol below an address
+        even past the symbol's end (the padding between functions), where stallsym names none;
+        any other address one of them names, the other names too."""
+        self.require_programs("addr2line", "nm", "readelf")
+        libc, debug, seed, addrs, text = self.sample()
+        gnu = parse_gnu_addr2line(run("addr2line", "-a", "-f", "-i", "-e", libc, input=text))
+        ours = self.stallsym("-e", libc, input=text)
+        self.assertEqual(len(gnu), len(addrs))
+        symbols = {}  # name -> [(value, size)], from the debug file's .symtab and the .dynsym
+        for line in (run("nm", "-S", debug) + run("nm", "-S", "-D", libc)).splitlines():
+            words = line.split()
+            if len(words) == 4:
+                symbols.setdefault(words[3].split("@")[0], []).append(
+                    (int(words[0], 16), int(words[1], 16)))
+
+        def same_function(a, b):
+            return a == b or any(v == w for v, _ in symbols.get(a, [])
+                                 for w, _ in symbols.get(b, []))
+
+        mismatches, padding, compared = [], 0, 0
+        for addr, theirs, doc in zip(addrs, gnu, ours):
+            got = [(f["function"], f["line"]) for f in doc["frames"]]
+            if got[0][0] is None and theirs[0][0] != "??":
+                # their symbol must end before the address
+                inside = [(v, n) for v, n in symbols.get(theirs[0][0], []) if v <= addr < v + n]
+                padding += not inside
+                if inside:
+                    mismatches.append(f"{addr:#x}: GNU {theirs[0][0]}, stallsym nothing")
+                continue
+            if got[0][0] is None or theirs[0][0] == "??":
+                if (got[0][0] is None) != (theirs[0][0] == "??"):
+                    mismatches.append(f"{addr:#x}: GNU {theirs}, stallsym {got}")
+                continue
+            compared += 1
+            if len(got) != len(theirs) or not all(
+                    same_function(g[0], t[0]) and g[1] == t[2] for g, t in zip(got, theirs)):
+                mismatches.append(f"{addr:#x}: GNU {theirs}\n  stallsym {got}")
+        self.assertEqual(mismatches, [], f"seed {seed}: {len(mismatches)} differ:\n"
+                         + "\n".join(mismatches[:10]))
+        self.assertGreater(compared, len(addrs) * 0.9)
+        self.assertLess(padding, len(addrs) / 20)
+
+
+def parse_gnu_addr2line(text):
+    """addr2line -a -f -i output: per address, [(function, file, line)] innermost first."""
+    records = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("0x"):
+            records.append([])
+            i += 1
+            continue
+        where = re.match(r"^(.*?):(\d+|\?)", lines[i + 1])
+        records[-1].append((lines[i], where.group(1) if where else None,
+                            int(where.group(2)) if where and where.group(2).isdigit() else 0))
+        i += 2
+    return records
 
 
 def loaded_libc():
