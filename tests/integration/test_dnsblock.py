@@ -279,12 +279,16 @@ class Dnsblock(Test):
         lines = out.splitlines()
         self.assertTrue(lines[0].split()[:8] ==
                         ["TIME", "PID", "TID", "COMM", "LATENCY", "BLOCKED", "RESULT", "NAME"])
+        # the 5 ms lookup has no line unless the VM stalled it past --min (its own clock says)
+        if w.facts()[0]["latency_ns"] >= 100 * MS:
+            self.assertIn(f"d5.ok.{ZONE}", lines[1])
+            del lines[1]
         words = lines[1].split()
         self.assertEqual(words[1:4], [str(w.pid), str(w.pid), "dnswork"])
         self.assertEqual(words[6:9], ["EAI_NONAME", f"d200.nx.{ZONE}", "getaddrinfo"])
         self.assertEqual(words[9], "A=NXDOMAIN,AAAA=NXDOMAIN@127.0.0.1")
         self.assertEqual(lines[2], "")
-        self.assertRegex(lines[3], r"^1 lookup in .* \(of at least 100ms\); interrupted")
+        self.assertRegex(lines[3], r"^\d lookups? in .* \(of at least 100ms\); interrupted")
         self.assertIn(f"d200.nx.{ZONE}", out[out.index("NAME "):])
         self.assertTrue(out.endswith("lost: none\n"), out)
 

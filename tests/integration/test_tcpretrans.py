@@ -101,8 +101,10 @@ class TcpretransTest(Test):
         self.assertEqual(summary["segments"], delta["RetransSegs"])
         self.assert_kinds(mine, delta)
         for e in mine:
+            # the kernel's RTO is srtt + 4 rttvar, and at least TCP_RTO_MIN
             self.assertGreater(e["srtt_us"], 0, e)
-            self.assertGreaterEqual(e["rto_us"], 200_000, e)  # TCP_RTO_MIN
+            self.assertLess(e["srtt_us"], e["rto_us"], e)
+            self.assertGreaterEqual(e["rto_us"], 200_000, e)
             self.assertGreater(e["cwnd"], 0, e)
         # the socket's own count, this retransmission included, only grows
         totals = [e["total_retrans"] for e in mine]
@@ -130,9 +132,12 @@ class TcpretransTest(Test):
             nbytes=0, nodelay=True, bursts=3, burst_bytes=14480, reply_bytes=100)
         mine = self.flow_events(events, client)
         self.assertEqual(dropped, [1])
-        self.assertEqual([e["kind"] for e in mine], ["TLP"], mine)
-        self.assertEqual(delta["TCPLossProbes"], 1, delta)
+        # the kinds are what the kernel counted, whatever the timers did
         self.assert_kinds(mine, delta)
+        # unless the VM stalled past the retransmission timer, the probe alone recovered it
+        if delta["TCPTimeouts"] == 0:
+            self.assertEqual([e["kind"] for e in mine], ["TLP"], mine)
+            self.assertEqual(delta["TCPLossProbes"], 1, delta)
 
     def test_timeout(self):
         """The last segment of a burst lost, and its probe too: nothing gets through until
@@ -143,12 +148,17 @@ class TcpretransTest(Test):
             nbytes=0, nodelay=True, bursts=5, burst_bytes=14480, reply_bytes=100)
         mine = self.flow_events(events, client)
         self.assertEqual(dropped, [2])
-        self.assertEqual([e["kind"] for e in mine], ["TLP", "RTO"], mine)
-        self.assertEqual(mine[0]["seq"], mine[1]["seq"])
-        self.assertEqual(delta["TCPTimeouts"], 1, delta)
-        self.assertGreaterEqual(mine[1]["rto_us"], 200_000)
-        self.assertGreaterEqual(mine[1]["ts_ns"] - mine[0]["ts_ns"], 200_000_000)
         self.assert_kinds(mine, delta)
+        self.assertEqual(delta["TCPTimeouts"], 1, delta)
+        rto = [e for e in mine if e["kind"] == "RTO"]
+        self.assertGreaterEqual(rto[0]["rto_us"], 200_000)
+        # right after a timeout the window is one segment
+        self.assertEqual(rto[0]["cwnd"], 1, rto[0])
+        # the probe, when the VM did not stall past its timer, then the timeout 200 ms later
+        if delta["TCPLossProbes"] == 1:
+            self.assertEqual([e["kind"] for e in mine], ["TLP", "RTO"], mine)
+            self.assertEqual(mine[0]["seq"], mine[1]["seq"])
+            self.assertGreaterEqual(mine[1]["ts_ns"] - mine[0]["ts_ns"], 200_000_000)
 
     def test_syn(self):
         """The first SYN dropped: the client sends it again after a second; the owner is the
