@@ -36,8 +36,8 @@ const volatile struct offcpu_config offcpu_cfg = {};
 /* Per thread, from its switch-out to its switch-in */
 struct offcpu_start {
 	__u64 ts;	    /* 0: not off-CPU as far as we know */
-	__u64 runtime;	    /* the thread's CPU time then, and how often it had been switched */
-	__u64 arrivals;	    /* in (se.sum_exec_runtime, sched_info.pcount): task storage only */
+	__u64 runtime;	    /* its se.sum_exec_runtime then (task storage only) */
+	__u64 arrivals;	    /* its sched_info.pcount then: how often it had been run */
 	__u64 user_stack;   /* hashes into the stacks map, 0 if none */
 	__u64 kernel_stack;
 	__u32 state;	    /* enum offcpu_state */
