@@ -181,6 +181,10 @@ class OffcputimeBlockwork(Test):
         facts = w.facts()
         (doc,) = json_documents(out)
         self.assertGreater(doc["lost"]["stack_map_full"], 0)
+        # each stack lost is one that a counted block lacks, its user or its kernel stack
+        missing = sum(s["count"] * ((not s.get("user_stack")) + (not s.get("kernel_stack")))
+                      for s in doc["stacks"])
+        self.assertEqual(doc["lost"]["stack_map_full"] + doc["lost"]["stack_read"], missing)
         footer = text[text.rindex("\nlost:"):]
         self.assertRegex(footer, r"lost: \d+ stacks lost: stack map full")
         self.assertIn("raise --stack-storage-size", footer)
