@@ -79,10 +79,8 @@ def depfile_headers(build, source):
 def _argv_programs(argv, wrappers=WRAPPERS):
     """The words of one command that may name a program: the command itself and, after a
     program that runs a command (ip netns exec NAME, timeout, ...), the words after it."""
-    if not argv:
-        return []
-    if argv[0] in wrappers or argv[:3] == ["ip", "netns", "exec"]:
-        return argv[:1] + argv[1:]
+    if argv and (argv[0] in wrappers or argv[:3] == ["ip", "netns", "exec"]):
+        return argv
     return argv[:1]
 
 

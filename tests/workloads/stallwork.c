@@ -160,7 +160,13 @@ struct poll_args {
 	bool wait;
 };
 
-static void wait_for_line(void);
+static void wait_for_line(void)
+{
+	char line[64];
+
+	if (!fgets(line, sizeof(line), stdin))
+		exit(0);
+}
 
 static void *poll_thread(void *arg)
 {
@@ -201,14 +207,6 @@ static void start_hang(void)
 		die("hang");
 	/* give it time to block before the next step */
 	sleep_ms(50);
-}
-
-static void wait_for_line(void)
-{
-	char line[64];
-
-	if (!fgets(line, sizeof(line), stdin))
-		exit(0);
 }
 
 int main(int argc, char **argv)
