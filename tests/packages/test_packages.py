@@ -9,7 +9,9 @@ installing that list (the base image plus the dependency closure, without recomm
          cache, pkg-config modules) and every header the tools and workloads include;
   test   the same for the test build (STALLKIT_BUILD), and every program the tests and
          scripts/test run;
-  demo   every program scripts/demo runs, and the test fixtures it starts.
+  demo   every program scripts/demo runs, and the test fixtures it starts;
+  fresh  every program scripts/fresh-check runs on this machine (when installed: the test
+         run installs build, demo and test only).
 Runs without privileges:  STALLKIT_BUILD=build-test python3 -m unittest test_packages
 """
 import glob
@@ -67,7 +69,8 @@ class PackagesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = debian.PackageDatabase()
-        cls.closure = {p: cls.db.closure(setup_list(p)) for p in ("build", "demo", "test")}
+        cls.closure = {p: cls.db.closure(setup_list(p))
+                       for p in ("build", "demo", "test", "fresh")}
         cls.test_headers = uses.depfile_headers(BUILD, SOURCE)
 
     def assertProvided(self, used, purpose, closure=None):
@@ -110,6 +113,10 @@ class PackagesTest(unittest.TestCase):
         self.assertTrue(fixtures, "the demo runs the DNS responder and the TCP peer")
         files = [demo, os.path.join(SOURCE, "scripts", "build")] + fixtures
         self.assertProvided(uses.programs(files, SOURCE), "demo")
+
+    def test_programs_fresh_check_runs(self):
+        files = [os.path.join(SOURCE, "scripts", "fresh-check")]
+        self.assertProvided(uses.programs(files, SOURCE), "fresh")
 
     def test_a_missing_package_is_named(self):
         """The check itself: without libiberty-dev in the list, it names the package and the
