@@ -17,73 +17,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include "proc_maps.h"
 #include "sym_internal.h"
-
-struct maps_line {
-	uint64_t start, end, pgoff, inode;
-	unsigned int major, minor;
-	char perms[5];
-	char *path; /* points into the line */
-};
-
-static bool parse_maps_line(char *line, struct maps_line *m)
-{
-	int path_at = 0;
-
-	line[strcspn(line, "\n")] = '\0';
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
-		   &m->end, m->perms, &m->pgoff, &m->major, &m->minor, &m->inode, &path_at) < 7)
-		return false;
-	m->path = path_at ? line + path_at : line + strlen(line);
-	return true;
-}
-
-/* The file of a mapping, where it really is; -1 if it cannot be opened as the same file */
-static int open_mapped(pid_t pid, const struct maps_line *m, char *open_path, size_t len)
-{
-	char path[PATH_MAX + 64];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
-		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	if (m->path[0] != '/')
-		return -1;
-	snprintf(open_path, len, "/proc/%d/root%s", pid, m->path);
-	fd = open(open_path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode ||
-			st.st_dev != makedev(m->major, m->minor))) {
-		close(fd); /* a file of that name, but not the one mapped (replaced since) */
-		fd = -1;
-	}
-	return fd;
-}
-
-/* The vDSO, copied into a memfd so that it is a file like any other */
-static int copy_vdso(pid_t pid, const struct maps_line *m)
-{
-	char path[64];
-	size_t len = m->end - m->start;
-	char *buf = malloc(len);
-	int mem, fd = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	mem = open(path, O_RDONLY | O_CLOEXEC);
-	if (buf && mem >= 0 && pread(mem, buf, len, m->start) == (ssize_t)len) {
-		fd = memfd_create("vdso", MFD_CLOEXEC);
-		if (fd >= 0 && write(fd, buf, len) != (ssize_t)len) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (mem >= 0)
-		close(mem);
-	free(buf);
-	return fd;
-}
 
 static int add_map(struct sym_process *p, size_t *cap, const struct sym_map *map)
 {
@@ -107,21 +42,21 @@ struct map_identity {
 	char path[PATH_MAX];
 };
 
-static bool same_file(const struct map_identity *id, const struct maps_line *m)
+static bool same_file(const struct map_identity *id, const struct proc_map *m)
 {
 	return id->inode == m->inode && id->major == m->major && id->minor == m->minor &&
 	       !strcmp(id->path, m->path);
 }
 
-static struct sym_file *open_file(struct symbolizer *s, pid_t pid, const struct maps_line *m)
+static struct sym_file *open_file(struct symbolizer *s, pid_t pid, const struct proc_map *m)
 {
 	char open_path[PATH_MAX + 64] = "", debug_dir[64];
 	int fd;
 
 	if (!strcmp(m->path, "[vdso]"))
-		fd = copy_vdso(pid, m);
+		fd = proc_map_copy(pid, m);
 	else if (m->inode)
-		fd = open_mapped(pid, m, open_path, sizeof(open_path));
+		fd = proc_map_open(pid, m, open_path, sizeof(open_path));
 	else
 		return NULL;
 	if (fd < 0)
@@ -137,7 +72,7 @@ static int read_maps(struct symbolizer *s, struct sym_process *p)
 	struct sym_map *prev_map = NULL;
 	char path[64], *line = NULL;
 	size_t cap = 0, len = 0;
-	struct maps_line m;
+	struct proc_map m;
 	int err = 0;
 	FILE *f;
 
@@ -150,7 +85,7 @@ static int read_maps(struct symbolizer *s, struct sym_process *p)
 	while (!err && getline(&line, &len, f) > 0) {
 		struct sym_map map = { .start = 0 };
 
-		if (!parse_maps_line(line, &m))
+		if (!proc_map_parse(line, &m))
 			continue;
 		map.start = m.start;
 		map.end = m.end;
