@@ -23,7 +23,7 @@
 #include <bpf/bpf_endian.h>
 #include "dnsblock.h"
 #include "filter.bpf.h"
-#include "leaf_sample.bpf.h"
+#include "unwind.bpf.h"
 #include "loss.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -201,19 +201,20 @@ static __always_inline void stack_event_send(struct pt_regs *ctx, __u64 pid_tgid
 					     const struct dns_thread *th)
 {
 	struct dns_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	long n;
+	struct stack_frames *user;
 
 	if (!e) {
 		loss_count(LOSS_RINGBUF_FULL);
 		return;
 	}
 	thread_ref_fill(&e->t, DNS_EVENT_STACK, pid_tgid, now, th);
-	/* at a function's entry the kernel adds the caller's frame, which is at [sp] */
-	n = bpf_get_stack(ctx, e->user_stack, sizeof(e->user_stack), BPF_F_USER_STACK);
-	e->frames = n > 0 ? n / sizeof(__u64) : 0;
+	user = unwind_user_scratch(pid_tgid >> 32, ctx, &e->frames);
+	if (user)
+		__builtin_memcpy(e->user_stack, user->ips, sizeof(e->user_stack));
+	else
+		e->frames = 0;
 	if (!e->frames)
 		loss_count(LOSS_STACK_READ);
-	leaf_sample_take(&e->leaf, ctx);
 	event_submit(e);
 }
 

@@ -14,8 +14,6 @@ enum loss_kind {
 	LOSS_ARGS_READ,		/* syscall arguments could not be read from user memory */
 	LOSS_STACK_MEMO_STALE,	/* a kernel stack reused from its memo, which a recheck found
 				 * outdated (the blocks since the last recheck may be misfiled) */
-	LOSS_LEAF_SAMPLE,	/* a user stack kept without its leaf sample: the frames that
-				 * frame pointers miss cannot be put back */
 	LOSS_CALL_STATE,	/* a resolver call not reported: its thread's state was evicted
 				 * (more threads in calls at once than the map holds) */
 	LOSS_SWITCH_MISSED,	/* a block not counted: the switch that ended it went by without

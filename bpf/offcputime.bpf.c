@@ -18,7 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "kstack_memo.bpf.h"
-#include "leaf_sample.bpf.h"
+#include "unwind.bpf.h"
 #include "offcputime.h"
 #include "filter.bpf.h"
 #include "loss.bpf.h"
@@ -71,21 +71,6 @@ struct {
 	__type(key, struct offcpu_key);
 	__type(value, struct offcpu_value);
 } counts SEC(".maps");
-
-/* A leaf sample of each user stack, taken when it is first stored (task storage only) */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* set by userspace */
-	__type(key, __u64);
-	__type(value, struct leaf_sample);
-} user_leaves SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct leaf_sample);
-} leaf_scratch SEC(".maps");
 
 /* processes announced to userspace (announce_process) */
 struct {
@@ -141,38 +126,21 @@ static __always_inline struct offcpu_start *start_get(const struct task_view *t,
 }
 
 /*
- * The user stack of the current task t.  A frame-pointer walk does not see the caller of a
- * function that keeps no frame pointer (libc's); userspace puts it back from a leaf sample
- * taken the first time the stack is seen.  Two paths through such functions can look alike
- * to the walk; how far rbp (the frame the walk starts from) is above rsp tells them apart.
+ * The user stack of the current task t, by the unwinder's tables (bpf/unwind.bpf.h).  Without
+ * typed task pointers (raw_tp, kernels before 5.5) the registers are out of reach: frame
+ * pointers, as far as they go.
  */
 static __always_inline __u64 user_stack(void *ctx, const struct task_view *t)
 {
-	struct pt_regs *regs;
-	struct leaf_sample *leaf;
-	bool stored = false;
-	__u64 h, salt = 0;
-	__u32 zero = 0;
-	long err;
+	struct stack_frames *s;
+	__u32 n;
 
 	if (!offcpu_cfg.typed_tasks)
 		return stack_store(ctx, BPF_F_USER_STACK, 0, NULL);
 	if (!t->task->mm)
 		return 0; /* exiting: its user memory is gone */
-	regs = (struct pt_regs *)bpf_task_pt_regs(t->task);
-#if defined(__TARGET_ARCH_x86)
-	salt = regs->bp - regs->sp;
-	if (salt >= 65536)
-		salt = 0; /* rbp is not a frame pointer here */
-#endif
-	h = stack_store(ctx, BPF_F_USER_STACK, salt, &stored);
-	leaf = bpf_map_lookup_elem(&leaf_scratch, &zero);
-	if (!stored || !leaf || !leaf_sample_take(leaf, regs))
-		return h;
-	err = bpf_map_update_elem(&user_leaves, &h, leaf, BPF_NOEXIST);
-	if (err && err != -EEXIST)
-		loss_count(LOSS_LEAF_SAMPLE);
-	return h;
+	s = unwind_user_scratch(t->tgid, (struct pt_regs *)bpf_task_pt_regs(t->task), &n);
+	return s ? stack_keep(s, n, 0, NULL) : 0;
 }
 
 /* Userspace notes the mappings of the processes announced, so that their stacks resolve even

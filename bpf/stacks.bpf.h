@@ -41,27 +41,13 @@ static __always_inline __u64 stack_hash(const struct stack_frames *s, __u32 n, _
 	return h ? h : 1;
 }
 
-/*
- * Stores a stack of the current task (the user stack with BPF_F_USER_STACK).  Returns its
- * hash, 0 if it could not be read or stored.  salt tells apart stacks whose frames are the
- * same; *stored, if given, tells whether this call stored the stack.
- */
-static __always_inline __u64 stack_store(void *ctx, __u64 flags, __u64 salt, bool *stored)
+/* Stores the n frames in s (the rest zero) once, under their hash, which it returns (0 if it
+ * could not be stored).  salt tells apart stacks whose frames are the same; *stored, if given,
+ * tells whether this call stored the stack. */
+static __always_inline __u64 stack_keep(struct stack_frames *s, __u32 n, __u64 salt, bool *stored)
 {
-	struct stack_frames *s;
-	__u32 zero = 0;
-	__u64 h;
-	long n;
+	__u64 h = stack_hash(s, n, salt);
 
-	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s)
-		return 0;
-	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags); /* zeroes what it does not fill */
-	if (n <= 0) {
-		loss_count(LOSS_STACK_READ);
-		return 0;
-	}
-	h = stack_hash(s, n / sizeof(__u64), salt);
 	if (!bpf_map_lookup_elem(&stacks, &h)) {
 		long err = bpf_map_update_elem(&stacks, &h, s, BPF_NOEXIST);
 
@@ -74,6 +60,25 @@ static __always_inline __u64 stack_store(void *ctx, __u64 flags, __u64 salt, boo
 			*stored = !err;
 	}
 	return h;
+}
+
+/* A stack of the current task, read with bpf_get_stack() (the user stack with
+ * BPF_F_USER_STACK: by frame pointers), stored with stack_keep() */
+static __always_inline __u64 stack_store(void *ctx, __u64 flags, __u64 salt, bool *stored)
+{
+	struct stack_frames *s;
+	__u32 zero = 0;
+	long n;
+
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return 0;
+	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags); /* zeroes what it does not fill */
+	if (n <= 0) {
+		loss_count(LOSS_STACK_READ);
+		return 0;
+	}
+	return stack_keep(s, n / sizeof(__u64), salt, stored);
 }
 
 #endif

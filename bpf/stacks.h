@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#define STACK_MAX_DEPTH 127 /* the kernel's default perf_event_max_stack */
+#define STACK_MAX_DEPTH 128 /* the kernel's default perf_event_max_stack (127), and a mark */
 
 /* A stack, innermost first; unused entries are 0 */
 struct stack_frames {

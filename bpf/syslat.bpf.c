@@ -17,7 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "syslat.h"
 #include "current_cache.bpf.h"
-#include "leaf_sample.bpf.h"
+#include "unwind.bpf.h"
 #include "loss.bpf.h"
 #include "sockinfo.bpf.h"
 
@@ -300,20 +300,21 @@ static __always_inline void record_by_key(struct syslat_key *key, __u64 latency,
 	bin_add(key, hist_bucket(latency));
 }
 
-/* Where the call came from: both stacks, and a leaf sample for userspace to put back the
- * frames that frame pointers miss */
-static __always_inline void note_stacks(void *ctx, struct pt_regs *regs,
+/* Where the call came from: both stacks (the user stack by the unwinder) */
+static __always_inline void note_stacks(void *ctx, struct pt_regs *regs, __u32 tgid,
 					struct syslat_stack_event *se)
 {
+	struct stack_frames *user = unwind_user_scratch(tgid, regs, &se->user_frames);
 	long n;
 
-	n = bpf_get_stack(ctx, se->user_stack, sizeof(se->user_stack), BPF_F_USER_STACK);
-	se->user_frames = n > 0 ? n / sizeof(__u64) : 0;
+	if (user)
+		__builtin_memcpy(se->user_stack, user->ips, sizeof(se->user_stack));
+	else
+		se->user_frames = 0;
 	n = bpf_get_stack(ctx, se->kernel_stack, sizeof(se->kernel_stack), 0);
 	se->kernel_frames = n > 0 ? n / sizeof(__u64) : 0;
 	if (!se->user_frames || !se->kernel_frames)
 		loss_count(LOSS_STACK_READ);
-	leaf_sample_take(&se->leaf, regs);
 }
 
 static __always_inline void emit_event(void *ctx, struct pt_regs *regs, __u32 nr, __u64 now,
@@ -331,7 +332,7 @@ static __always_inline void emit_event(void *ctx, struct pt_regs *regs, __u32 nr
 		return;
 	}
 	if (syslat_cfg.need_stacks)
-		note_stacks(ctx, regs, (struct syslat_stack_event *)e);
+		note_stacks(ctx, regs, tgid, (struct syslat_stack_event *)e);
 	a = bpf_task_storage_get(&start_args, bpf_get_current_task_btf(), NULL, 0);
 	if (a) {
 		__builtin_memcpy(e->args, a->args, sizeof(e->args));

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "frames.h"
+#include "stack_stops.h"
 
 static const char *basename_of(const char *path)
 {
@@ -20,7 +21,12 @@ char *frame_format(const struct sym_frame *f, char *buf, size_t len)
 			n += snprintf(buf + n, len - n, __VA_ARGS__);                \
 	} while (0)
 
-	if (f->function || f->file) {
+	if (f->kind == SYM_FRAME_STOP) {
+		APPEND("[unwinding stopped: %s", unwind_stop_what(f->stop));
+		if (f->module)
+			APPEND(" in %s", f->module);
+		APPEND("]");
+	} else if (f->function || f->file) {
 		APPEND("%s", f->function ? f->function : "??");
 		if (!f->file && f->function_offset)
 			APPEND("+0x%llx", (unsigned long long)f->function_offset);
@@ -64,22 +70,7 @@ void frame_json(struct json *j, const struct sym_frame *f)
 	json_string(j, "module", f->module);
 	json_u64(j, "module_offset", f->module_offset);
 	json_string(j, "build_id", f->build_id);
+	if (f->kind == SYM_FRAME_STOP)
+		json_string(j, "unwind_stop", unwind_stop_key(f->stop));
 	json_object_end(j);
-}
-
-size_t user_stack_complete(struct symbolizer *sym, pid_t pid, const __u64 *stack, size_t n,
-			   const struct leaf_sample *leaf, uint64_t *out, size_t max)
-{
-	struct sym_user_sample sample;
-	uint64_t fp[n ? n : 1];
-
-	for (size_t i = 0; i < n; i++)
-		fp[i] = stack[i];
-	if (!leaf || !leaf->len)
-		return symbolizer_user_stack_complete(sym, pid, fp, n, NULL, out, max);
-	for (size_t i = 0; i < SYM_USER_REGS; i++)
-		sample.regs[i] = leaf->regs[i];
-	sample.stack = leaf->stack;
-	sample.len = leaf->len;
-	return symbolizer_user_stack_complete(sym, pid, fp, n, &sample, out, max);
 }

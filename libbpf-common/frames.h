@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "json.h"
-#include "leaf_sample.h"
 #include "symbolizer.h"
 
 /* "poll_empty_pipe at stallwork.c:93:9 [stallwork+0x1234]", " (inlined)" when inlined;
@@ -17,10 +16,5 @@ char *frame_format(const struct sym_frame *f, char *buf, size_t len);
 /* {"addr":..,"function":..,"offset":..,"file":..,"line":..,"column":..,"inlined":..,
  *  "module":..,"module_offset":..,"build_id":..} */
 void frame_json(struct json *j, const struct sym_frame *f);
-
-/* symbolizer_user_stack_complete() from a leaf sample that a BPF program took (NULL: none):
- * the frame-pointer stack of pid with the frames it missed put back */
-size_t user_stack_complete(struct symbolizer *sym, pid_t pid, const __u64 *stack, size_t n,
-			   const struct leaf_sample *leaf, uint64_t *out, size_t max);
 
 #endif

@@ -27,10 +27,6 @@ static const struct {
 				    "kernel stacks reused from a memo that a recheck found outdated",
 				    "please report it: the blocks since the previous recheck may "
 				    "have the wrong kernel stack" },
-	[LOSS_LEAF_SAMPLE] = { "leaf_sample",
-			       "user stacks that may miss the caller of a function without a frame "
-			       "pointer: leaf sample not kept",
-			       "raise --stack-storage-size" },
 	[LOSS_SWITCH_MISSED] = { "switch_missed",
 				 "blocks not counted: the switch that ended them was not seen",
 				 NULL },

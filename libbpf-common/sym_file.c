@@ -442,20 +442,3 @@ uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t ma
 	/* not the start of a segment: assume the file is mapped whole from its first */
 	return map_start - map_pgoff - (f->nsegs ? f->segs[0].vaddr - f->segs[0].offset : 0);
 }
-
-Dwarf_Frame *sym_file_cfi_frame(struct sym_file *f, uint64_t vaddr)
-{
-	Dwarf_Frame *frame = NULL;
-	Dwarf_Addr bias;
-	Dwarf_CFI *cfi;
-
-	if (!load(f))
-		return NULL;
-	cfi = dwfl_module_eh_cfi(f->mod, &bias);
-	if (cfi && !dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
-		return frame;
-	cfi = dwfl_module_dwarf_cfi(f->mod, &bias);
-	if (cfi && !dwarf_cfi_addrframe(cfi, vaddr - bias, &frame))
-		return frame;
-	return NULL;
-}

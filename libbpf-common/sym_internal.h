@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The symbolizer's parts (sym_file.c, sym_process.c, sym_kernel.c, sym_unwind.c, symbolizer.c). */
+/* The symbolizer's parts (sym_file.c, sym_process.c, sym_kernel.c, symbolizer.c). */
 #ifndef STALLKIT_SYM_INTERNAL_H
 #define STALLKIT_SYM_INTERNAL_H
 
@@ -96,8 +96,6 @@ size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, ui
 bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset);
 bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr);
 uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff);
-/* the call frame information at an ELF virtual address (the caller frees it), NULL if none */
-Dwarf_Frame *sym_file_cfi_frame(struct sym_file *f, uint64_t vaddr);
 
 /* sym_process.c */
 int sym_process_note(struct symbolizer *s, pid_t pid);

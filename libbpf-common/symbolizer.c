@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <gelf.h>
+#include "stack_stops.h"
 #include "sym_internal.h"
+#include "unwind.h"
 
 #define DEFAULT_CACHE_ENTRIES 65536
 #define MAX_INLINE_DEPTH      32
@@ -189,10 +191,19 @@ static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t 
 	const struct sym_map *map = p ? sym_process_map(p, lookup) : NULL;
 	const struct sym_jit *jit;
 
+	size_t n;
+
 	out[0] = (struct sym_frame){ .addr = addr, .kind = SYM_FRAME_UNKNOWN };
-	if (map && map->file)
-		return resolve_cached(s, map->file, lookup - map->bias, addr - map->bias, addr, out,
-				      max);
+	if (map && map->file) {
+		n = resolve_cached(s, map->file, lookup - map->bias, addr - map->bias, addr, out,
+				   max);
+		/* a return address at a function's first byte, past the end of the one before:
+		 * a signal frame's return into the trampoline (__restore_rt) */
+		if (!leaf && !out[0].function && map == sym_process_map(p, addr))
+			n = resolve_cached(s, map->file, addr - map->bias, addr - map->bias, addr,
+					   out, max);
+		return n;
+	}
 	if (p && (jit = sym_process_jit(p, lookup))) {
 		out[0].kind = SYM_FRAME_SYMBOL;
 		out[0].function = jit->name;
@@ -207,6 +218,17 @@ static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t 
 	return 1;
 }
 
+/* The unwinder stopped after the frames so far: why, and in which module */
+static void stop_frame(uint64_t mark, const struct sym_frame *last, struct sym_frame *out)
+{
+	*out = (struct sym_frame){ .addr = mark, .kind = SYM_FRAME_STOP,
+				   .stop = UNWIND_MARK_STOP(mark) };
+	if (last) {
+		out->module = last->module;
+		out->build_id = last->build_id;
+	}
+}
+
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated)
 {
@@ -215,10 +237,17 @@ size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *ad
 
 	if (!p && sym_process_note(s, pid) == 0)
 		p = sym_process_find(s, pid);
-	for (size_t i = 0; i < n && written < max; i++)
+	for (size_t i = 0; i < n && written < max; i++) {
+		if (UNWIND_IS_MARK(addrs[i])) {
+			stop_frame(addrs[i], written ? &out[written - 1] : NULL, &out[written]);
+			written++;
+			break;
+		}
 		written += user_frames(s, p, addrs[i], i == 0, out + written, max - written);
+	}
 	if (truncated)
-		*truncated = !written || !is_thread_root(out[written - 1].function);
+		*truncated = !written || out[written - 1].kind == SYM_FRAME_STOP ||
+			     !is_thread_root(out[written - 1].function);
 	return written;
 }
 
@@ -290,6 +319,12 @@ const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
 {
 	const char *base;
 
+	if (f->kind == SYM_FRAME_STOP) {
+		base = f->module ? strrchr(f->module, '/') : NULL;
+		snprintf(buf, len, "[stop: %s%s%s]", unwind_stop_what(f->stop),
+			 f->module ? " in " : "", base ? base + 1 : f->module ? f->module : "");
+		return buf;
+	}
 	if (f->function)
 		return f->function;
 	if (f->module) {

@@ -34,6 +34,7 @@ enum sym_frame_kind {
 	SYM_FRAME_SYMBOL,	/* a function from the symbol table, without a source line */
 	SYM_FRAME_MODULE,	/* only the module and the offset in it */
 	SYM_FRAME_UNKNOWN,	/* not in any mapping */
+	SYM_FRAME_STOP,		/* not a frame: where and why the unwinder stopped */
 };
 
 struct sym_frame {
@@ -49,6 +50,7 @@ struct sym_frame {
 	const char *module;	  /* path as the process sees it, "[vdso]", "[jit]", "[kernel]" */
 	uint64_t module_offset;	  /* file offset (user), offset from the module start (kernel) */
 	const char *build_id;	  /* lower-case hex, NULL if the module has none */
+	unsigned int stop;	  /* SYM_FRAME_STOP: why (enum unwind_stop); module: where */
 };
 
 struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts);
@@ -65,8 +67,9 @@ int symbolizer_note_process_once(struct symbolizer *s, pid_t pid);
 /*
  * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are
  * return addresses (looked up at addr - 1, reported as given).  Inlined calls become frames of
- * their own.  Returns the number of frames written (at most max).  *truncated, if given, tells
- * whether the stack ends before the thread's start (_start, start_thread, clone).
+ * their own; the unwinder's mark (bpf/unwind.h) becomes a SYM_FRAME_STOP frame.  Returns the
+ * number of frames written (at most max).  *truncated, if given, tells whether the stack ends
+ * before the thread's start (_start, start_thread, clone, or a mark).
  */
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated);
@@ -84,31 +87,6 @@ size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size
 long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t addr,
 			     bool is_file_offset, bool return_address, struct sym_frame *out,
 			     size_t max);
-
-/*
- * What unwinding a user stack by its call frame information needs, taken at the moment the
- * stack was: the thread's user registers (x86-64 DWARF numbering: rax, rdx, rcx, rbx, rsi,
- * rdi, rbp, rsp, r8-r15, then the ip) and len bytes of its stack from rsp.
- */
-#define SYM_USER_REGS  17
-#define SYM_HIDDEN_MAX 32 /* frames symbolizer_user_stack_complete() adds at most */
-struct sym_user_sample {
-	uint64_t regs[SYM_USER_REGS];
-	const void *stack;
-	size_t len;
-};
-
-/*
- * A frame-pointer stack of pid (innermost first, n frames) with the frames that the walk
- * missed put back: a function that keeps no frame pointer (Debian's glibc) hides its caller
- * from a frame-pointer walk, or ends it.  The innermost frames are unwound from the sample by
- * their call frame information until they reach the walk's second frame (if they do not, the
- * stack is returned as given), or as far as the sample goes when the walk found only one
- * frame.  Writes at most max frames to out and returns how many.
- */
-size_t symbolizer_user_stack_complete(struct symbolizer *s, pid_t pid, const uint64_t *stack,
-				      size_t n, const struct sym_user_sample *sample,
-				      uint64_t *out, size_t max);
 
 /* Where a function of the kernel itself (not a module) lies, from kallsyms: [*start, *end).
  * false if kallsyms does not list it (or hides addresses: no privileges). */

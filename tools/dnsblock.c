@@ -21,6 +21,7 @@
 #include "session.h"
 #include "symbolizer.h"
 #include "units.h"
+#include "unwinder.h"
 
 #define DEFAULT_TIMEOUT (5 * NSEC_PER_SEC) /* glibc's wait for an answer before it retries */
 #define TICK		(100 * NSEC_PER_MSEC) /* events are drained, timeouts noticed */
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
 	struct dns_report report;
 	struct dns_session_facts facts = {};
 	struct ring_buffer *rb = NULL;
+	struct unwinder *unw = NULL;
 	struct session sess;
 	struct tp_hook hook;
 	int ret = EXIT_RUNTIME;
@@ -162,6 +164,8 @@ int main(int argc, char **argv)
 	    loader_prepare_hooks(&hook, 1))
 		goto out;
 	skel->rodata->dns_cfg.stacks = o.stacks;
+	if (unwinder_size(&UNWINDER_MAPS(skel), o.stacks ? 0 : 1))
+		goto out;
 	if (loader_load(skel->skeleton) ||
 	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
@@ -178,6 +182,8 @@ int main(int argc, char **argv)
 		warn("setting up the ring buffer");
 		goto free_report;
 	}
+	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
+		goto free_report;
 	if (loader_attach_hooks(&hook, 1) ||
 	    resolver_probes_attach(&probes, skel->progs.call_enter, skel->progs.call_exit,
 				   &o.target, o.output.verbose))
@@ -194,6 +200,7 @@ int main(int argc, char **argv)
 	while (session_wait(&sess) != SESSION_END) {
 		ring_buffer__consume(rb);
 		tracker_expire(&tracker, monotonic_ns());
+		unwinder_tick(unw);
 	}
 
 	/* the report first: detaching uprobes takes the kernel a while */
@@ -215,6 +222,7 @@ detach:
 free_report:
 	tracker_free(&tracker);
 	report_free(&report);
+	unwinder_free(unw);
 out:
 	ring_buffer__free(rb);
 	symbolizer_free(sym);

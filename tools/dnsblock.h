@@ -11,7 +11,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
-#include "leaf_sample.h"
+#include "stacks.h"
 
 #define DNS_COMM_LEN	 16
 #define DNS_NAME_LEN	 256 /* a name as the caller gave it, NUL-terminated */
@@ -101,8 +101,7 @@ struct dns_stack_event {
 	struct dns_thread_ref t; /* ts: the call's entry */
 	__u32 frames;
 	__u32 pad;
-	__u64 user_stack[DNS_STACK_DEPTH];
-	struct leaf_sample leaf;
+	__u64 user_stack[STACK_MAX_DEPTH]; /* innermost first, perhaps ending with a mark */
 };
 
 /* A thread that made a resolver call or sent a query */

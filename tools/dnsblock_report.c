@@ -181,6 +181,7 @@ static void print_stack(struct dns_report *r, const struct dns_lookup *l)
 	}
 	nf = symbolizer_user_stack(r->sym, l->pid, l->stack, l->stack_frames, frames,
 				   MAX_SYM_FRAMES, &truncated);
+	stack_stops_add(&r->stops, frames, nf, 1, l->end_ns - l->start_ns);
 	for (size_t f = 0; f < nf; f++)
 		fprintf(r->out, "    %s\n", frame_format(&frames[f], line, sizeof(line)));
 	if (truncated)
@@ -233,6 +234,7 @@ static void json_stack(struct dns_report *r, const struct dns_lookup *l)
 	if (l->stack_frames)
 		nf = symbolizer_user_stack(r->sym, l->pid, l->stack, l->stack_frames, frames,
 					   MAX_SYM_FRAMES, NULL);
+	stack_stops_add(&r->stops, frames, nf, 1, l->end_ns - l->start_ns);
 	json_array_begin(&r->j, "stack");
 	for (size_t f = 0; f < nf; f++)
 		frame_json(&r->j, &frames[f]);
@@ -428,6 +430,7 @@ static void summary_text(struct dns_report *r, const struct dns_session_facts *f
 	if (f->unreadable)
 		fprintf(r->out, "queries whose question could not be read: %llu\n",
 			(unsigned long long)f->unreadable);
+	stack_stops_print(r->out, &r->stops);
 	losses_print(r->out, &f->losses);
 }
 
@@ -466,6 +469,8 @@ static void summary_json(struct dns_report *r, const struct dns_session_facts *f
 	json_u64(j, "late_responses", f->late_responses);
 	json_u64(j, "abandoned_calls", f->abandoned_calls);
 	json_u64(j, "unreadable_queries", f->unreadable);
+	if (r->opts.stacks)
+		stack_stops_json(j, &r->stops);
 	losses_json(j, &f->losses);
 	json_object_end(j);
 	json_line_end(j);
@@ -501,4 +506,5 @@ void report_free(struct dns_report *r)
 {
 	rows_free(&r->by_name, name_row_free);
 	rows_free(&r->by_process, process_row_free);
+	stack_stops_clear(&r->stops);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "dnsblock_track.h"
 #include "json.h"
+#include "stack_stops.h"
 #include "loss_user.h"
 #include "rows.h"
 #include "symbolizer.h"
@@ -26,6 +27,7 @@ struct dns_report {
 	struct rows by_name;	/* of struct name_row */
 	struct rows by_process; /* of struct process_row */
 	uint64_t lookups;
+	struct stack_stops stops; /* of the stacks shown */
 };
 
 /* What the summary says besides the lookups */

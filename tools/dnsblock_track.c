@@ -7,7 +7,6 @@
 #include "frames.h"
 #include "util.h"
 
-#define STACK_FRAMES_MAX (DNS_STACK_DEPTH + SYM_HIDDEN_MAX)
 
 void tracker_init(struct dns_tracker *t, uint64_t timeout_ns, struct symbolizer *sym,
 		  lookup_done_fn done, void *ctx)
@@ -253,14 +252,13 @@ static void on_stack(struct dns_tracker *t, const struct dns_stack_event *e)
 	l = call_lookup(t, &e->t);
 	if (!l || l->stack)
 		return;
-	l->stack = malloc(STACK_FRAMES_MAX * sizeof(*l->stack));
+	l->stack_frames = MIN(e->frames, STACK_MAX_DEPTH);
+	l->stack = malloc(l->stack_frames * sizeof(*l->stack) + 1);
 	if (!l->stack)
 		return;
 	/* now, while the process lives: its addresses resolve even if it exits */
 	symbolizer_note_process_once(t->sym, e->t.pid);
-	l->stack_frames = user_stack_complete(t->sym, e->t.pid, e->user_stack,
-					      MIN(e->frames, DNS_STACK_DEPTH), &e->leaf, l->stack,
-					      STACK_FRAMES_MAX);
+	memcpy(l->stack, e->user_stack, l->stack_frames * sizeof(*l->stack));
 }
 
 int tracker_event(void *tracker, void *data, size_t size)

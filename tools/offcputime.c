@@ -18,11 +18,11 @@
 #include "session.h"
 #include "symbolizer.h"
 #include "units.h"
+#include "unwinder.h"
 #include "util.h"
 
 #define DEFAULT_STACK_STORAGE 1024	/* as BCC's offcputime */
 #define THREAD_STARTS_RAW_TP  65536	/* threads off-CPU at once, without task storage */
-#define LEAF_SAMPLES_MAX      16384	/* user stacks with a leaf sample (1 KiB each) */
 
 struct offcpu_opts {
 	struct target_opts target;
@@ -208,8 +208,7 @@ static int configure(struct offcputime_bpf *skel, const struct offcpu_opts *o, b
 			cfg->kstack_memo ? "reused from a memo (bpf_loop, bpf_task_pt_regs)" :
 					   "walked every time");
 	if (bpf_map__set_max_entries(skel->maps.stacks, o->stack_storage) ||
-	    bpf_map__set_max_entries(skel->maps.user_leaves,
-				     typed ? MIN(o->stack_storage, LEAF_SAMPLES_MAX) : 1) ||
+	    unwinder_size(&UNWINDER_MAPS(skel), cfg->user_stacks && typed ? 0 : 1) ||
 	    bpf_map__set_max_entries(skel->maps.starts_by_tid, typed ? 1 : THREAD_STARTS_RAW_TP))
 		return -1;
 	return 0;
@@ -245,6 +244,7 @@ int main(int argc, char **argv)
 	};
 	struct offcputime_bpf *skel = NULL;
 	struct symbolizer *sym = NULL;
+	struct unwinder *unw = NULL;
 	struct offcpu_collector col = {};
 	struct ring_buffer *rb = NULL;
 	struct session sess;
@@ -288,6 +288,9 @@ int main(int argc, char **argv)
 		warn("setting up the ring buffer of new processes");
 		goto out;
 	}
+	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target);
+	if (!unw)
+		goto out;
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
@@ -296,11 +299,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,
 							 .interval_ns = o.interval_ns },
-			  &o.target, rb, 0))
+			  &o.target, rb, NSEC_PER_SEC))
 		goto detach;
 	announce(&o);
 
 	while ((wake = session_wait(&sess)) != SESSION_END) {
+		unwinder_tick(unw);
 		if (wake != SESSION_INTERVAL)
 			continue;
 		uint64_t length = session_next_interval(&sess);
@@ -325,6 +329,7 @@ detach:
 	loader_detach_hooks(&hook, 1);
 out:
 	offcpu_collector_free(&col);
+	unwinder_free(unw);
 	ring_buffer__free(rb);
 	symbolizer_free(sym);
 	offcputime_bpf__destroy(skel);

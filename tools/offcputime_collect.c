@@ -2,7 +2,6 @@
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
-#include "frames.h"
 #include "maps.h"
 #include "offcputime_collect.h"
 
@@ -58,7 +57,7 @@ void offcpu_collector_mark(struct offcpu_collector *c)
 	c->skel->bss->epoch++;
 }
 
-static size_t stored_stack(struct offcpu_collector *c, uint64_t hash, __u64 *ips)
+size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips)
 {
 	struct stack_frames frames;
 	size_t n = 0;
@@ -71,28 +70,6 @@ static size_t stored_stack(struct offcpu_collector *c, uint64_t hash, __u64 *ips
 		n++;
 	}
 	return n;
-}
-
-size_t offcpu_kernel_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips)
-{
-	__u64 frames[STACK_MAX_DEPTH];
-	size_t n = stored_stack(c, hash, frames);
-
-	for (size_t i = 0; i < n; i++)
-		ips[i] = frames[i];
-	return n;
-}
-
-size_t offcpu_user_stack(struct offcpu_collector *c, struct symbolizer *sym, pid_t pid,
-			 uint64_t hash, uint64_t *ips, size_t max)
-{
-	__u64 frames[STACK_MAX_DEPTH];
-	size_t n = stored_stack(c, hash, frames);
-	struct leaf_sample leaf;
-	bool sampled = n && !bpf_map__lookup_elem(c->skel->maps.user_leaves, &hash, sizeof(hash),
-						  &leaf, sizeof(leaf), 0);
-
-	return user_stack_complete(sym, pid, frames, n, sampled ? &leaf : NULL, ips, max);
 }
 
 void offcpu_collector_free(struct offcpu_collector *c)

@@ -37,12 +37,8 @@ int offcpu_collector_harvest(struct offcpu_collector *c);
 void offcpu_collector_mark(struct offcpu_collector *c);
 void offcpu_collector_free(struct offcpu_collector *c);
 
-/* The frames of a stored kernel stack (STACK_MAX_DEPTH at most): how many, 0 if unknown */
-size_t offcpu_kernel_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips);
-
-/* The frames of a stored user stack of pid, with those that frame pointers missed put back
- * (max at most): how many, 0 if unknown */
-size_t offcpu_user_stack(struct offcpu_collector *c, struct symbolizer *sym, pid_t pid,
-			 uint64_t hash, uint64_t *ips, size_t max);
+/* The frames of a stored stack, kernel or user (STACK_MAX_DEPTH at most; a user stack may end
+ * with the unwinder's mark): how many, 0 if unknown */
+size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips);
 
 #endif

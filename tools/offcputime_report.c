@@ -5,6 +5,7 @@
 #include "json.h"
 #include "offcputime_report.h"
 #include "session.h"
+#include "stack_stops.h"
 #include "units.h"
 #include "util.h"
 
@@ -28,17 +29,17 @@ static struct resolved kernel, user;
 static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
 		    const struct offcpu_report_opts *o, const struct offcpu_row *r)
 {
-	uint64_t ips[STACK_MAX_DEPTH + SYM_HIDDEN_MAX];
+	uint64_t ips[STACK_MAX_DEPTH];
 	size_t n;
 
 	kernel.n = user.n = 0;
 	user.truncated = false;
 	if (o->kernel_stacks) {
-		n = offcpu_kernel_stack(c, r->key.kernel_stack, ips);
+		n = offcpu_stack(c, r->key.kernel_stack, ips);
 		kernel.n = symbolizer_kernel_stack(sym, ips, n, kernel.frames, MAX_SYM_FRAMES);
 	}
 	if (o->user_stacks) {
-		n = offcpu_user_stack(c, sym, r->key.tgid, r->key.user_stack, ips, ARRAY_LEN(ips));
+		n = offcpu_stack(c, r->key.user_stack, ips);
 		if (n)
 			user.n = symbolizer_user_stack(sym, r->key.tgid, ips, n, user.frames,
 						       MAX_SYM_FRAMES, &user.truncated);
@@ -77,20 +78,13 @@ static size_t period_lines(const struct offcpu_collector *c, struct line **out)
 	return n;
 }
 
-/* Folded frame names: no ';' (the separator), no offsets (so that two runs diff), the module
- * where the function is not known */
+/* Folded frame names: no ';' (the separator); module+offset where the function is not known,
+ * so that two functions of a stripped binary stay two boxes of a flame graph */
 static void folded_frame(FILE *out, const struct sym_frame *f)
 {
 	char buf[256];
-	const char *name = f->function, *slash;
+	const char *name = sym_frame_name(f, buf, sizeof(buf));
 
-	if (!name && f->module) {
-		slash = strrchr(f->module, '/');
-		snprintf(buf, sizeof(buf), "[%s]", slash ? slash + 1 : f->module);
-		name = buf;
-	} else if (!name) {
-		name = "[unmapped]";
-	}
 	fputc(';', out);
 	for (const char *p = name; *p; p++)
 		fputc(*p == ';' ? ':' : *p, out);
@@ -162,10 +156,12 @@ static void print_json_row(struct json *j, const struct offcpu_report_opts *o,
 	json_object_end(j);
 }
 
-static void print_footer(FILE *out, const struct offcpu_collector *c, const struct offcpu_period *p)
+static void print_footer(FILE *out, const struct offcpu_collector *c, const struct offcpu_period *p,
+			 const struct stack_stops *stops)
 {
 	const struct losses *l = &c->losses;
 
+	stack_stops_print(out, stops);
 	if (c->inferred_ends)
 		fprintf(out, "%llu blocks ended where the kernel's accounting says: the program did not "
 			"see their switch\n", (unsigned long long)c->inferred_ends);
@@ -180,6 +176,7 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 {
 	struct line *lines;
 	size_t n = period_lines(c, &lines);
+	struct stack_stops stops = { 0 };
 	struct json j;
 	char d[16];
 
@@ -202,6 +199,7 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	}
 	for (size_t i = 0; i < n; i++) {
 		resolve(c, sym, o, lines[i].row);
+		stack_stops_add(&stops, user.frames, user.n, lines[i].count, lines[i].total_ns);
 		if (o->json)
 			print_json_row(&j, o, &lines[i]);
 		else if (o->folded)
@@ -212,17 +210,19 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	if (o->json) {
 		json_array_end(&j);
 		json_u64(&j, "inferred_block_ends", c->inferred_ends);
+		stack_stops_json(&j, &stops);
 		losses_json(&j, &c->losses);
 		json_object_end(&j);
 		json_line_end(&j);
 	} else if (o->folded) {
 		/* folded output stays parseable: the footer goes to stderr */
-		print_footer(stderr, c, p);
+		print_footer(stderr, c, p, &stops);
 	} else {
 		if (!n)
 			fprintf(out, "No off-CPU time recorded.\n\n");
-		print_footer(out, c, p);
+		print_footer(out, c, p, &stops);
 	}
+	stack_stops_clear(&stops);
 	free(lines);
 	fflush(out);
 }

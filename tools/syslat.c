@@ -17,6 +17,7 @@
 #include "syscalls.h"
 #include "syslat.h"
 #include "syslat.skel.h"
+#include "unwinder.h"
 #include "syslat_collect.h"
 #include "syslat_decode.h"
 #include "syslat_inflight.h"
@@ -218,7 +219,8 @@ static int configure(struct syslat_bpf *skel, const struct syslat_opts *o)
 	}
 	syslat_fd_args(cfg->fd_arg);
 
-	if (bpf_map__set_max_entries(skel->maps.starts, pid_max()) ||
+	if (unwinder_size(&UNWINDER_MAPS(skel), o->stacks ? 0 : 1) ||
+	    bpf_map__set_max_entries(skel->maps.starts, pid_max()) ||
 	    bpf_map__set_max_entries(skel->maps.start_files, cfg->need_fd ? pid_max() : 1) ||
 	    bpf_map__set_max_entries(skel->maps.slots, o->report.key_by ? 1 : cfg->nslots))
 		return -1;
@@ -264,6 +266,7 @@ int main(int argc, char **argv)
 	struct syslat_opts o = { .errno_only = 0 };
 	struct syslat_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
+	struct unwinder *unw = NULL;
 	struct syslat_collector col = {};
 	struct syslat_inflight_list inflight = {};
 	struct syslat_stacks stacks = {};
@@ -317,6 +320,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
+		goto out;
 	if (collector_init(&col, skel) || loader_attach_hooks(hooks, ARRAY_LEN(hooks)))
 		goto out;
 	if (session_begin(&sess, &o.timing, &o.target, rb,
@@ -329,6 +334,7 @@ int main(int argc, char **argv)
 
 		if (wake == SESSION_INTERVAL)
 			p.duration_ns = session_next_interval(&sess);
+		unwinder_tick(unw);
 		collector_harvest(&col);
 		if (wake == SESSION_INTERVAL) {
 			report_print(stdout, &o.report, &col, &p);
@@ -352,6 +358,7 @@ out:
 	inflight_free(&inflight);
 	stacks_free(&stacks);
 	collector_free(&col);
+	unwinder_free(unw);
 	ring_buffer__free(rb);
 	syslat_bpf__destroy(skel);
 	target_opts_free(&o.target);

@@ -8,7 +8,7 @@
 #endif
 #include "filter.h" /* the skeleton's rodata holds a filter_config */
 #include "histogram.h"
-#include "leaf_sample.h"
+#include "stacks.h"
 #include "sockinfo.h"
 
 #define SYSLAT_MAX_NR	  512 /* syscall numbers are below this on every supported arch
@@ -126,9 +126,8 @@ struct syslat_stack_event {
 	struct syslat_event call;
 	__u32 user_frames; /* 0 if the stack could not be read */
 	__u32 kernel_frames;
-	__u64 user_stack[SYSLAT_STACK_DEPTH]; /* innermost first (frame pointers) */
+	__u64 user_stack[STACK_MAX_DEPTH]; /* innermost first, perhaps ending with a mark */
 	__u64 kernel_stack[SYSLAT_STACK_DEPTH];
-	struct leaf_sample leaf; /* for the frames that frame pointers miss */
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "frames.h"
+#include "stack_stops.h"
 #include "syscalls.h"
 #include "syslat_stacks.h"
 #include "units.h"
@@ -32,10 +33,8 @@ void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 	key.kernel_frames = e->kernel_frames < SYSLAT_STACK_DEPTH ? e->kernel_frames :
 								   SYSLAT_STACK_DEPTH;
 	memcpy(key.kernel, e->kernel_stack, key.kernel_frames * sizeof(__u64));
-	key.user_frames = user_stack_complete(st->sym, e->call.pid, e->user_stack,
-					      e->user_frames < SYSLAT_STACK_DEPTH ? e->user_frames :
-										    SYSLAT_STACK_DEPTH,
-					      &e->leaf, key.user, ARRAY_LEN(key.user));
+	key.user_frames = MIN(e->user_frames, STACK_MAX_DEPTH);
+	memcpy(key.user, e->user_stack, key.user_frames * sizeof(__u64));
 
 	item = rows_get(&st->rows, &key);
 	if (!item)
@@ -71,8 +70,23 @@ static const char *name_of(__u32 nr, char *buf, size_t len)
 	return buf;
 }
 
+/* Where the user stacks of every slow call stopped short, by why and module */
+static void tally_stops(struct syslat_stacks *st, struct stack_stops *stops)
+{
+	static struct sym_frame frames[MAX_SYM_FRAMES];
+
+	for (size_t i = 0; i < st->rows.n; i++) {
+		const struct syslat_stack *s = st->rows.at[i];
+		size_t nf = symbolizer_user_stack(st->sym, s->pid, s->user, s->user_frames, frames,
+						  MAX_SYM_FRAMES, NULL);
+
+		stack_stops_add(stops, frames, nf, s->count, s->total_ns);
+	}
+}
+
 void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top)
 {
+	struct stack_stops stops = { 0 };
 	static struct sym_frame frames[MAX_SYM_FRAMES];
 	char d[3][16], name[32], line[1024];
 	size_t n = top_n(st, top);
@@ -103,11 +117,17 @@ void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top)
 		else if (truncated)
 			fprintf(out, "        (truncated: the stack ends before the thread's start)\n");
 	}
+	tally_stops(st, &stops);
+	if (stops.n)
+		fputc('\n', out);
+	stack_stops_print(out, &stops);
+	stack_stops_clear(&stops);
 }
 
 void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int top)
 {
 	static struct sym_frame frames[MAX_SYM_FRAMES];
+	struct stack_stops stops = { 0 };
 	size_t n = top_n(st, top);
 	char name[32];
 
@@ -140,6 +160,9 @@ void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int to
 		json_object_end(j);
 	}
 	json_array_end(j);
+	tally_stops(st, &stops);
+	stack_stops_json(j, &stops);
+	stack_stops_clear(&stops);
 }
 
 void stacks_free(struct syslat_stacks *st)

@@ -16,7 +16,7 @@ struct syslat_stack {
 	char comm[SYSLAT_COMM_LEN];
 	__u32 user_frames;
 	__u32 kernel_frames;
-	uint64_t user[SYSLAT_STACK_DEPTH + SYM_HIDDEN_MAX]; /* + what frame pointers miss */
+	uint64_t user[STACK_MAX_DEPTH];
 	uint64_t kernel[SYSLAT_STACK_DEPTH];
 	/* not part of the key */
 	__u64 count;

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The user-stack unwinder: walks the current thread's user stack with the tables userspace
+ * built from each binary's call frame information (bpf/unwind.h, libbpf-common/unwinder.c).
+ *
+ * Each frame is checked against the process's executable mappings before it is kept, so no
+ * frame is invented: where unwinding cannot go on, the stack ends with a mark that says why.
+ * x86-64 only: elsewhere the stack is left empty, marked unsupported.
+ */
+#ifndef STALLKIT_UNWIND_BPF_H
+#define STALLKIT_UNWIND_BPF_H
+
+#include "stacks.h"
+#include "unwind.h"
+
+#define UNWIND_GO_ON 0xff /* not a stop: the caller was found */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set by userspace */
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1); /* set by userspace */
+	__type(key, struct unwind_page_key);
+	__type(value, struct unwind_page);
+} unwind_pages SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1); /* set by userspace */
+	__type(key, __u32);
+	__type(value, struct unwind_process);
+} unwind_processes SEC(".maps");
+
+/* processes whose tables userspace was asked for (unwind_requests), until it answers */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} unwind_requested SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} unwind_requests SEC(".maps");
+
+/* a stack is larger than the BPF stack: unwound here */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_frames);
+} unwind_scratch SEC(".maps");
+
+struct ustack_walk {
+	__u64 regs; /* the thread's user registers: a kernel pointer to its struct pt_regs */
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	const struct unwind_process *proc;
+	struct stack_frames *out;
+	__u32 n;
+	__u32 stop;
+	bool bp_known;
+	bool ip_exact; /* ip is where the thread was, not a return address */
+};
+
+/* Userspace is asked, once until it answers, for a process's tables (its first event, or
+ * code it mapped since) */
+static __always_inline void unwind_request(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (!bpf_map_update_elem(&unwind_requested, &tgid, &one, BPF_NOEXIST))
+		bpf_ringbuf_output(&unwind_requests, &tgid, sizeof(tgid), 0);
+}
+
+/* Binary searches run as bpf_loop() callbacks: the verifier checks a body once, where an
+ * unrolled search multiplies its states by every branch of every step */
+struct unwind_search {
+	const void *in; /* the process (mappings), or NULL (rows) */
+	__u64 key;
+	__u32 lo;
+	__u32 hi;
+};
+
+static long mapping_search_step(__u32 i, void *ctx)
+{
+	struct unwind_search *s = ctx;
+	const struct unwind_process *p = s->in;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+
+	if (s->lo >= s->hi || mid >= UNWIND_MAX_MAPPINGS)
+		return 1;
+	if (s->key < p->maps[mid].start) {
+		s->hi = mid;
+	} else if (s->key >= p->maps[mid].end) {
+		s->lo = mid + 1;
+	} else {
+		s->lo = mid;
+		s->hi = mid + 1; /* found */
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline const struct unwind_mapping *unwind_mapping_find(
+	const struct unwind_process *p, __u64 addr)
+{
+	struct unwind_search s = { .in = p, .key = addr, .lo = 0, .hi = p->count };
+	__u32 i;
+
+	bpf_loop(10, mapping_search_step, &s, 0);
+	i = s.lo;
+	if (s.hi != i + 1 || i >= UNWIND_MAX_MAPPINGS || addr < p->maps[i].start ||
+	    addr >= p->maps[i].end)
+		return NULL;
+	return &p->maps[i];
+}
+
+/* the last row at or below key, in [lo, hi) */
+static long row_search_step(__u32 i, void *ctx)
+{
+	struct unwind_search *s = ctx;
+	__u32 mid = s->lo + (s->hi - s->lo) / 2;
+	const struct unwind_row *row;
+
+	if (s->lo >= s->hi)
+		return 1;
+	row = bpf_map_lookup_elem(&unwind_rows, &mid);
+	if (!row)
+		return 1;
+	if (row->pc <= s->key)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The row that holds at pc (a virtual address of the table's binary), NULL if none */
+static __always_inline const struct unwind_row *unwind_row_find(__u32 table, __u64 pc)
+{
+	struct unwind_page_key key = { .table = table, .page = pc >> UNWIND_PAGE_SHIFT };
+	const struct unwind_page *page = bpf_map_lookup_elem(&unwind_pages, &key);
+	struct unwind_search s = { .key = pc };
+
+	if (!page)
+		return NULL;
+	s.lo = page->first;
+	s.hi = page->first + page->count;
+	bpf_loop(32, row_search_step, &s, 0);
+	if (s.lo == page->first)
+		return NULL;
+	s.lo--;
+	return bpf_map_lookup_elem(&unwind_rows, &s.lo);
+}
+
+static __always_inline bool unwind_read(__u64 *out, __u64 addr)
+{
+	return !bpf_probe_read_user(out, sizeof(*out), (const void *)addr);
+}
+
+/* From the signal frame at sp (a struct ucontext: its mcontext's rbp, rsp and rip) */
+static __always_inline __u32 unwind_signal_frame(struct ustack_walk *st)
+{
+	__u64 bp, ip, sp;
+
+	if (!unwind_read(&bp, st->sp + 40 + 80) || !unwind_read(&ip, st->sp + 40 + 128) ||
+	    !unwind_read(&sp, st->sp + 40 + 120))
+		return UNWIND_STOP_UNREADABLE;
+	st->bp = bp;
+	st->ip = ip;
+	st->sp = sp;
+	st->bp_known = true;
+	st->ip_exact = true; /* interrupted there */
+	return UNWIND_GO_ON;
+}
+
+/* where pt_regs keeps each register, by DWARF number (x86-64: rax rdx rcx rbx rsi rdi rbp rsp
+ * r8-r15, then rip) */
+static const __u16 pt_regs_offset[17] = {
+	80, 96, 88, 40, 104, 112, 32, 152, 72, 64, 56, 48, 24, 16, 8, 0, 128,
+};
+
+/* A frame whose return address is in a register: only the innermost frame's are known */
+static __always_inline __u32 unwind_ra_in_register(struct ustack_walk *st,
+						   const struct unwind_row *row)
+{
+	__u32 reg = (__u8)row->bp_offset;
+	__u64 ra;
+
+	if (st->n != 1 || reg > 16 ||
+	    bpf_probe_read_kernel(&ra, sizeof(ra), (const void *)(st->regs + pt_regs_offset[reg])))
+		return UNWIND_STOP_UNSUPPORTED;
+	st->ip = ra;
+	st->sp += row->cfa_offset;
+	st->ip_exact = false;
+	return ra ? UNWIND_GO_ON : UNWIND_STOP_ROOT;
+}
+
+static __always_inline bool unwind_cfa(struct ustack_walk *st, const struct unwind_row *row,
+				       __u64 *cfa)
+{
+	switch (row->rule) {
+	case UNWIND_CFA_SP:
+		*cfa = st->sp + row->cfa_offset;
+		return true;
+	case UNWIND_CFA_BP:
+		*cfa = st->bp + row->cfa_offset;
+		return st->bp_known;
+	case UNWIND_CFA_PLT:
+		*cfa = st->sp + 8 + ((st->ip & 15) >= (__u64)row->cfa_offset ? 8 : 0);
+		return true;
+	case UNWIND_CFA_DEREF_BP:
+		return st->bp_known && unwind_read(cfa, st->bp + row->cfa_offset);
+	}
+	return false;
+}
+
+/* One frame: keeps st->ip, then finds its caller (UNWIND_GO_ON) or says why there is none */
+static __always_inline __u32 unwind_frame(struct ustack_walk *st)
+{
+	__u64 lookup = st->ip_exact ? st->ip : st->ip - 1, cfa, ra, bp;
+	const struct unwind_mapping *m = unwind_mapping_find(st->proc, lookup);
+	const struct unwind_row *row;
+
+	if (!m)
+		return UNWIND_STOP_NOT_MAPPED;
+	if (st->n >= STACK_MAX_DEPTH - 1)
+		return UNWIND_STOP_DEPTH;
+	st->out->ips[st->n & (STACK_MAX_DEPTH - 1)] = st->ip;
+	st->n++;
+	switch (m->kind) {
+	case UNWIND_MAP_TABLE:
+		break;
+	case UNWIND_MAP_ANON:
+		return UNWIND_STOP_JIT;
+	case UNWIND_MAP_PENDING:
+		return UNWIND_STOP_NOT_READY;
+	case UNWIND_MAP_FULL:
+		return UNWIND_STOP_TABLE_FULL;
+	default:
+		return UNWIND_STOP_NO_INFO;
+	}
+	row = unwind_row_find(m->table, lookup - m->bias);
+	if (!row || row->rule == UNWIND_NONE)
+		return UNWIND_STOP_NO_INFO;
+	if (row->rule == UNWIND_SIGNAL)
+		return unwind_signal_frame(st);
+	if (row->rule == UNWIND_ROOT)
+		return UNWIND_STOP_ROOT;
+	if (row->rule == UNWIND_RA_IN_REG)
+		return unwind_ra_in_register(st, row);
+	if (!unwind_cfa(st, row, &cfa))
+		return UNWIND_STOP_UNSUPPORTED;
+	if (cfa <= st->sp)
+		return UNWIND_STOP_BAD_FRAME;
+	if (!unwind_read(&ra, cfa - 8))
+		return UNWIND_STOP_UNREADABLE;
+	if (row->bp_offset == UNWIND_BP_UNDEFINED) {
+		st->bp_known = false;
+	} else if (row->bp_offset != UNWIND_BP_SAME) {
+		if (!unwind_read(&bp, cfa + 8 * row->bp_offset))
+			return UNWIND_STOP_UNREADABLE;
+		st->bp = bp;
+		st->bp_known = true;
+	}
+	if (!ra)
+		return UNWIND_STOP_ROOT; /* a zero return address ends a stack by convention */
+	st->ip = ra;
+	st->sp = cfa;
+	st->ip_exact = false;
+	return UNWIND_GO_ON;
+}
+
+static long unwind_frame_cb(__u32 i, void *ctx)
+{
+	struct ustack_walk *st = ctx;
+
+	st->stop = unwind_frame(st);
+	return st->stop != UNWIND_GO_ON;
+}
+
+/*
+ * Unwinds the user stack of the current thread (of process tgid) from its user registers (a
+ * kernel pointer: a syscall's, a uprobe's, bpf_task_pt_regs()) into out, innermost first,
+ * ending with a mark unless it reached the thread's first frame; the rest of out is zero.
+ * Returns the number of entries written, mark included.
+ */
+static __always_inline __u32 unwind_user(__u32 tgid, const struct pt_regs *regs,
+					 struct stack_frames *out)
+{
+	struct ustack_walk st = {
+		.regs = (__u64)regs, .out = out, .bp_known = true, .ip_exact = true,
+		.stop = UNWIND_STOP_UNSUPPORTED,
+	};
+
+	__builtin_memset(out, 0, sizeof(*out)); /* straight stores: no loop for the verifier */
+#if defined(__TARGET_ARCH_x86)
+	if (bpf_probe_read_kernel(&st.ip, sizeof(st.ip), &regs->ip) ||
+	    bpf_probe_read_kernel(&st.sp, sizeof(st.sp), &regs->sp) ||
+	    bpf_probe_read_kernel(&st.bp, sizeof(st.bp), &regs->bp)) {
+		st.stop = UNWIND_STOP_UNREADABLE;
+		goto mark;
+	}
+	st.proc = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	if (!st.proc) {
+		unwind_request(tgid);
+		st.stop = UNWIND_STOP_NOT_READY;
+		goto mark;
+	}
+	bpf_loop(STACK_MAX_DEPTH, unwind_frame_cb, &st, 0);
+	if (st.stop == UNWIND_STOP_NOT_MAPPED && st.n == 0)
+		unwind_request(tgid); /* code mapped since its table was sent */
+mark:
+#endif
+	if (st.stop != UNWIND_STOP_ROOT && st.n < STACK_MAX_DEPTH)
+		out->ips[st.n++ & (STACK_MAX_DEPTH - 1)] = UNWIND_MARK(st.stop);
+	return st.n;
+}
+
+/* unwind_user() into the per-CPU scratch, which it returns (NULL: none) with *n set */
+static __always_inline struct stack_frames *unwind_user_scratch(__u32 tgid,
+								const struct pt_regs *regs,
+								__u32 *n)
+{
+	__u32 zero = 0;
+	struct stack_frames *s = bpf_map_lookup_elem(&unwind_scratch, &zero);
+
+	if (s)
+		*n = unwind_user(tgid, regs, s);
+	return s;
+}
+
+#endif

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Tables go to the BPF half once per binary, appended to one array of rows; each 4 KiB page of
+ * a binary's code gets the span of rows to search for it.  A binary is known by its device and
+ * inode, reached through /proc/PID/map_files, so a binary replaced or deleted since the process
+ * started is the one it runs.  The vDSO is the same image in every process: it is read once.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "proc_maps.h"
+#include "procfs.h"
+#include "unwind_table.h"
+#include "unwinder.h"
+
+#define MAX_EXEC_SEGMENTS 4
+#define PROCESSES_MAX	  4096
+#define PAGES_MAX	  (1 << 20)
+
+struct binary {
+	dev_t dev;
+	ino_t ino;
+	bool vdso;
+	enum unwind_mapping_kind kind;
+	__u32 table;
+	/* executable load segments: page-aligned file offset -> virtual address */
+	uint64_t seg_offset[MAX_EXEC_SEGMENTS];
+	uint64_t seg_vaddr[MAX_EXEC_SEGMENTS];
+	size_t nsegs;
+	struct binary *next;
+};
+
+struct unwinder {
+	struct unwinder_maps maps;
+	struct binary *binaries;
+	size_t rows_used, rows_cap, pages;
+	__u32 next_table;
+	pid_t *pids; /* processes told to the BPF half */
+	size_t npids, pids_cap;
+	struct unwind_process *scratch;
+	uint64_t build_ns;
+	time_t last_sweep;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int unwinder_size(const struct unwinder_maps *m, size_t rows)
+{
+	int err = bpf_map__set_max_entries(m->rows, rows ? rows : UNWINDER_ROWS_DEFAULT);
+
+	if (!err)
+		err = bpf_map__set_max_entries(m->pages, PAGES_MAX);
+	if (!err)
+		err = bpf_map__set_max_entries(m->processes, PROCESSES_MAX);
+	return err;
+}
+
+static void note_segments(Elf *elf, struct binary *b)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE);
+	size_t nph;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(elf, &nph))
+		return;
+	for (size_t i = 0; i < nph && b->nsegs < MAX_EXEC_SEGMENTS; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		b->seg_offset[b->nsegs] = ph.p_offset & ~(page - 1);
+		b->seg_vaddr[b->nsegs++] = ph.p_vaddr & ~(page - 1);
+	}
+}
+
+/* The span of rows that covers each page of the table's code */
+static int send_pages(struct unwinder *u, const struct unwind_table *t, __u32 table)
+{
+	size_t n = 0, cap = 0, first = 0;
+	struct unwind_page_key *keys = NULL;
+	struct unwind_page *values = NULL;
+	__u32 count;
+	int err = 0;
+
+	for (__u64 page = t->rows[0].pc >> UNWIND_PAGE_SHIFT;
+	     page <= t->rows[t->count - 1].pc >> UNWIND_PAGE_SHIFT; page++) {
+		__u64 start = page << UNWIND_PAGE_SHIFT, end = start + (1 << UNWIND_PAGE_SHIFT);
+		size_t last = first;
+
+		while (first + 1 < t->count && t->rows[first + 1].pc <= start)
+			first++;
+		while (last + 1 < t->count && t->rows[last + 1].pc < end)
+			last++;
+		if (first == last && t->rows[first].rule == UNWIND_NONE)
+			continue; /* no code described here */
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			keys = realloc(keys, cap * sizeof(*keys));
+			values = realloc(values, cap * sizeof(*values));
+			if (!keys || !values) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		keys[n] = (struct unwind_page_key){ .table = table, .page = page };
+		values[n++] = (struct unwind_page){ .first = u->rows_used + first,
+						    .count = last - first + 1 };
+	}
+	if (u->pages + n > PAGES_MAX) {
+		err = -ENOSPC;
+		goto out;
+	}
+	count = n;
+	if (n && bpf_map_update_batch(bpf_map__fd(u->maps.pages), keys, values, &count, NULL))
+		err = -errno;
+	u->pages += n;
+out:
+	free(keys);
+	free(values);
+	return err;
+}
+
+static int send_table(struct unwinder *u, const struct unwind_table *t, struct binary *b)
+{
+	__u32 *keys, count = t->count;
+	int err = 0;
+
+	if (u->rows_used + t->count > u->rows_cap) {
+		b->kind = UNWIND_MAP_FULL;
+		return 0;
+	}
+	keys = malloc(t->count * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->count; i++)
+		keys[i] = u->rows_used + i;
+	if (bpf_map_update_batch(bpf_map__fd(u->maps.rows), keys, t->rows, &count, NULL))
+		err = -errno;
+	free(keys);
+	b->table = u->next_table;
+	if (!err)
+		err = send_pages(u, t, b->table);
+	if (err == -ENOSPC) {
+		b->kind = UNWIND_MAP_FULL;
+		return 0;
+	}
+	if (err)
+		return err;
+	u->next_table++;
+	u->rows_used += t->count;
+	b->kind = UNWIND_MAP_TABLE;
+	return 0;
+}
+
+static struct binary *binary_build(struct unwinder *u, int fd, const struct stat *st, bool vdso)
+{
+	struct binary *b = calloc(1, sizeof(*b));
+	struct unwind_table t;
+	uint64_t start = now_ns();
+	Elf *elf;
+
+	if (!b)
+		return NULL;
+	b->dev = st->st_dev;
+	b->ino = st->st_ino;
+	b->vdso = vdso;
+	b->kind = UNWIND_MAP_NO_INFO;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		note_segments(elf, b);
+		if (!unwind_table_build(elf, &t) && t.count) {
+			if (send_table(u, &t, b)) {
+				free(b);
+				b = NULL;
+			}
+		}
+		unwind_table_free(&t);
+	}
+	if (elf)
+		elf_end(elf);
+	u->build_ns += now_ns() - start;
+	if (b) {
+		b->next = u->binaries;
+		u->binaries = b;
+	}
+	return b;
+}
+
+static struct binary *binary_find(struct unwinder *u, const struct stat *st, bool vdso)
+{
+	for (struct binary *b = u->binaries; b; b = b->next)
+		if (vdso ? b->vdso : !b->vdso && b->dev == st->st_dev && b->ino == st->st_ino)
+			return b;
+	return NULL;
+}
+
+static struct binary *binary_of(struct unwinder *u, pid_t pid, const struct proc_map *m)
+{
+	char open_path[PATH_MAX + 64];
+	bool vdso = !strcmp(m->path, "[vdso]");
+	struct stat st = { 0 };
+	struct binary *b = NULL;
+	int fd;
+
+	if (vdso && (b = binary_find(u, &st, true)))
+		return b;
+	fd = vdso ? proc_map_copy(pid, m) : proc_map_open(pid, m, open_path, sizeof(open_path));
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st)) {
+		b = binary_find(u, &st, vdso);
+		if (!b)
+			b = binary_build(u, fd, &st, vdso);
+	}
+	close(fd);
+	return b;
+}
+
+static bool mapping_of(struct unwinder *u, pid_t pid, const struct proc_map *m,
+		       struct unwind_mapping *out)
+{
+	struct binary *b = NULL;
+
+	*out = (struct unwind_mapping){ .start = m->start, .end = m->end, .kind = UNWIND_MAP_ANON };
+	if (m->inode || !strcmp(m->path, "[vdso]"))
+		b = binary_of(u, pid, m);
+	if (!b && m->inode)
+		out->kind = UNWIND_MAP_NO_INFO; /* a file that could not be read */
+	if (!b)
+		return strcmp(m->path, "[vsyscall]");
+	out->table = b->table;
+	out->kind = UNWIND_MAP_NO_INFO;
+	for (size_t i = 0; i < b->nsegs; i++) {
+		if (b->seg_offset[i] == m->pgoff) {
+			out->bias = m->start - b->seg_vaddr[i];
+			out->kind = b->kind;
+		}
+	}
+	return true;
+}
+
+static int remember_pid(struct unwinder *u, pid_t pid)
+{
+	for (size_t i = 0; i < u->npids; i++)
+		if (u->pids[i] == pid)
+			return 0;
+	if (u->npids == u->pids_cap) {
+		size_t cap = u->pids_cap ? 2 * u->pids_cap : 64;
+		pid_t *pids = realloc(u->pids, cap * sizeof(*pids));
+
+		if (!pids)
+			return -ENOMEM;
+		u->pids = pids;
+		u->pids_cap = cap;
+	}
+	u->pids[u->npids++] = pid;
+	return 0;
+}
+
+int unwinder_add_process(struct unwinder *u, pid_t pid)
+{
+	struct unwind_process *p = u->scratch;
+	char path[64], *line = NULL;
+	size_t len = 0;
+	struct proc_map m;
+	__u32 key = pid;
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	p->count = 0;
+	while (getline(&line, &len, f) > 0 && p->count < UNWIND_MAX_MAPPINGS) {
+		if (proc_map_parse(line, &m) && m.perms[2] == 'x' &&
+		    mapping_of(u, pid, &m, &p->maps[p->count]))
+			p->count++;
+	}
+	free(line);
+	fclose(f);
+	if (bpf_map_update_elem(bpf_map__fd(u->maps.processes), &key, p, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = remember_pid(u, pid);
+	bpf_map_delete_elem(bpf_map__fd(u->maps.requested), &key);
+	return err;
+}
+
+static int on_request(void *ctx, void *data, size_t size)
+{
+	struct unwinder *u = ctx;
+	__u32 pid;
+
+	if (size < sizeof(pid))
+		return 0;
+	memcpy(&pid, data, sizeof(pid));
+	if (unwinder_add_process(u, pid))
+		bpf_map_delete_elem(bpf_map__fd(u->maps.requested), &pid); /* gone: ask again */
+	return 0;
+}
+
+static void forget_exited(struct unwinder *u)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < u->npids; i++) {
+		__u32 key = u->pids[i];
+
+		if (kill(u->pids[i], 0) && errno == ESRCH)
+			bpf_map_delete_elem(bpf_map__fd(u->maps.processes), &key);
+		else
+			u->pids[w++] = u->pids[i];
+	}
+	u->npids = w;
+}
+
+void unwinder_tick(struct unwinder *u)
+{
+	time_t now = time(NULL);
+
+	if (u && now != u->last_sweep) {
+		u->last_sweep = now;
+		forget_exited(u);
+	}
+}
+
+static void add_targets(struct unwinder *u, const struct target_opts *t)
+{
+	pid_t tgid;
+
+	for (size_t i = 0; i < t->pids.len; i++)
+		unwinder_add_process(u, t->pids.ids[i]);
+	for (size_t i = 0; i < t->tids.len; i++)
+		if (proc_id_kind(t->tids.ids[i], &tgid) != PROC_ID_NONE)
+			unwinder_add_process(u, tgid);
+}
+
+struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer *rb,
+			      const struct target_opts *targets)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		warnx("setting up the user-stack unwinder: out of memory");
+		return NULL;
+	}
+	u->maps = *m;
+	u->rows_cap = bpf_map__max_entries(m->rows);
+	u->scratch = calloc(1, sizeof(*u->scratch));
+	elf_version(EV_CURRENT);
+	if (!u->scratch || ring_buffer__add(rb, bpf_map__fd(m->requests), on_request, u)) {
+		warn("setting up the user-stack unwinder");
+		unwinder_free(u);
+		return NULL;
+	}
+	add_targets(u, targets);
+	return u;
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	while (u->binaries) {
+		struct binary *next = u->binaries->next;
+
+		free(u->binaries);
+		u->binaries = next;
+	}
+	free(u->pids);
+	free(u->scratch);
+	free(u);
+}
+
+void unwinder_stats(const struct unwinder *u, struct unwinder_stats *out)
+{
+	*out = (struct unwinder_stats){
+		.rows = u->rows_used, .rows_cap = u->rows_cap, .pages = u->pages,
+		.processes = u->npids, .build_ns = u->build_ns,
+	};
+	for (const struct binary *b = u->binaries; b; b = b->next) {
+		out->binaries += b->kind == UNWIND_MAP_TABLE;
+		out->no_info += b->kind == UNWIND_MAP_NO_INFO;
+		out->full += b->kind == UNWIND_MAP_FULL;
+	}
+}

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""The user-stack unwinder on code built without frame pointers: a C++ workload of ours
+(-O2 -fomit-frame-pointer, 40 frames deep, in recursion, under a signal handler) and Debian's
+own python3.  Off-CPU time must reach the thread's root, the frames must be exactly those the
+workload logged, none may lie outside a mapping, and where unwinding cannot go on the stack
+ends with a mark that the footer counts by module."""
+import os
+import re
+import subprocess
+import time
+
+from harness import Test, json_documents
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+TOLERANCE = 0.05
+ROOTS = {"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
+         "start_thread", "clone", "__clone", "clone3", "__clone3"}
+OURS = re.compile(r"(deep::[A-Za-z_]+(?:<\d+>)?)\(")
+NESTED_PY = """
+import sys, time
+def inner(n):
+    time.sleep(0.02)
+def middle(n):
+    inner(n)
+def outer(n):
+    for i in range(n):
+        middle(i)
+print("ready", flush=True)
+sys.stdin.readline()
+outer(int(sys.argv[1]))
+"""
+
+
+def names(frames):
+    return [f["function"] for f in frames]
+
+
+def reaches_root(stack):
+    return bool(stack) and stack[-1]["function"] in ROOTS
+
+
+def ours(frames):
+    """Our own functions in a user stack (innermost first), as the workload names them."""
+    found = (OURS.search(f["function"] or "") for f in frames)
+    return [m.group(1) for m in found if m]
+
+
+def frames_outside_mappings(doc, key="user_stack"):
+    return [f for s in doc["stacks"] for f in s[key]
+            if not f["module"] and "unwind_stop" not in f]
+
+
+class Unwind(Test):
+    def build(self, source, name, *flags):
+        self.require_programs("gcc", "g++", "objcopy")
+        out = os.path.join(self.tmp.name, name)
+        compiler = "g++" if source.endswith(".cpp") else "gcc"
+        subprocess.run([compiler, "-O2", "-g", "-pthread", *flags, "-o", out,
+                        os.path.join(FIXTURES, source)], check=True)
+        return out
+
+    def deepwork(self, *scenarios):
+        """deepwork started and ready: (process, its log)."""
+        binary = self.build("deepwork.cpp", "deepwork", "-fomit-frame-pointer")
+        log = os.path.join(self.tmp.name, "deepwork.log")
+        p = self.start([binary, log, *scenarios], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, text=True)
+        self.assertTrue(p.stdout.readline().startswith("ready"))
+        return p, log
+
+    def facts(self, log):
+        """{scenario: (tid, [our frames, outermost first], [block ns])}"""
+        facts = {}
+        with open(log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "frames":
+                    facts[words[1]] = (int(words[2]), words[3:], [])
+        with open(log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "block":
+                    facts[words[1]][2].append(int(words[2]))
+        return facts
+
+    def trace_deepwork(self, tool, args, *scenarios):
+        p, log = self.deepwork(*scenarios)
+        t = self.tracer(tool, "-p", str(p.pid), "--json", *args)
+        p.stdin.write("\n")
+        p.stdin.close()
+        self.assertEqual(p.wait(60), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        return json_documents(out)[-1], self.facts(log)
+
+    def test_cpp_without_frame_pointers(self):
+        """Each scenario's blocks: our frames exactly as logged, to the thread's root, none
+        outside a mapping; their time within 5% of what the workload measured, and at least
+        99% of all off-CPU time with a complete stack."""
+        doc, facts = self.trace_deepwork("offcputime", ["--per-thread", "-U"],
+                                         "chain:10:40", "recursion:10:40", "signal:10:40")
+        self.assertEqual(frames_outside_mappings(doc), [])
+        self.assertEqual(doc["unwind_stops"], [])
+        total = sum(s["total_ns"] for s in doc["stacks"])
+        complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
+        self.assertGreaterEqual(complete, 0.99 * total,
+                                [names(s["user_stack"]) for s in doc["stacks"]])
+        for scenario, (tid, logged, blocks) in facts.items():
+            with self.subTest(scenario=scenario):
+                mine = [s for s in doc["stacks"] if s["tid"] == tid
+                        and names(s["user_stack"])[:2] == ["__GI___poll", "deep::block()"]]
+                self.assertTrue(mine, [names(s["user_stack"]) for s in doc["stacks"]
+                                       if s["tid"] == tid])
+                for s in mine:
+                    self.assertEqual(ours(s["user_stack"])[::-1], logged)
+                    self.assertTrue(reaches_root(s["user_stack"]), names(s["user_stack"]))
+                self.assertEqual(sum(s["count"] for s in mine), len(blocks))
+                self.assertWithin(sum(s["total_ns"] for s in mine), sum(blocks), TOLERANCE)
+        # the signal frame: the handler's caller is the trampoline, then the code interrupted
+        (signal,) = [s for s in doc["stacks"] if "deep::on_signal(int)" in
+                     names(s["user_stack"]) and s["tid"] == facts["signal"][0]
+                     and "deep::block()" in names(s["user_stack"])]
+        frames = names(signal["user_stack"])
+        self.assertEqual(frames[frames.index("deep::on_signal(int)") + 1], "__restore_rt")
+
+    def test_syslat_stacks_without_frame_pointers(self):
+        """syslat --stacks --min 10ms poll: the caller chain of each slow call, as logged."""
+        doc, facts = self.trace_deepwork("syslat", ["--stacks", "--min", "10ms", "poll"],
+                                         "chain:5:30", "recursion:5:30")
+        self.assertEqual(doc["unwind_stops"], [])
+        stacks = doc["stacks"]
+        for scenario, (_, logged, blocks) in facts.items():
+            with self.subTest(scenario=scenario):
+                mine = [s for s in stacks if ours(s["user_stack"])[::-1] == logged]
+                self.assertEqual(sum(s["count"] for s in mine), len(blocks),
+                                 [names(s["user_stack"]) for s in stacks])
+                for s in mine:
+                    self.assertTrue(reaches_root(s["user_stack"]), names(s["user_stack"]))
+
+    def test_depth_limit_is_a_counted_mark(self):
+        """Recursion 200 deep: 127 frames, then the depth mark, counted for the module."""
+        doc, facts = self.trace_deepwork("offcputime", ["-U"], "recursion:3:30:200")
+        deep = [s for s in doc["stacks"] if "deep::block()" in names(s["user_stack"])]
+        self.assertTrue(deep)
+        for s in deep:
+            self.assertEqual(len(s["user_stack"]), 128)
+            self.assertEqual(s["user_stack"][-1]["unwind_stop"], "depth_limit")
+            self.assertTrue(s["user_stack_truncated"])
+        (stop,) = [u for u in doc["unwind_stops"] if u["reason"] == "depth_limit"]
+        self.assertTrue(stop["module"].endswith("/deepwork"), stop)
+        self.assertEqual(stop["stacks"], sum(s["count"] for s in deep))
+
+    def test_binary_without_unwind_info(self):
+        """A binary stripped of .eh_frame: its frame is the last, then the named mark; the
+        footer counts it for that binary; nothing is made up."""
+        binary = self.build("target.c", "noinfo", "-fno-asynchronous-unwind-tables",
+                            "-fno-unwind-tables")
+        subprocess.run(["objcopy", "--remove-section=.eh_frame",
+                        "--remove-section=.eh_frame_hdr", binary], check=True)
+        p = self.start([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
+        for _ in range(10):  # ten blocks in read()
+            time.sleep(0.02)
+            p.stdin.write("x")
+            p.stdin.flush()
+        p.stdin.close()
+        self.assertEqual(p.wait(30), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        (s,) = [s for s in doc["stacks"] if s["user_stack"][-2]["module"] == binary]
+        self.assertEqual(s["user_stack"][-2]["function"], "main")
+        self.assertEqual(s["user_stack"][-1]["unwind_stop"], "no_unwind_info")
+        self.assertEqual(frames_outside_mappings(doc), [])
+        self.assertIn({"reason": "no_unwind_info", "module": binary, "stacks": s["count"],
+                       "total_ns": s["total_ns"]}, doc["unwind_stops"])
+
+    def test_debian_python3(self):
+        """Debian's python3 (no frame pointers, stripped) sleeping in nested functions: at
+        least 99% of its off-CPU time reaches _start, through the interpreter's loop."""
+        p = self.start(["/usr/bin/python3", "-c", NESTED_PY, "40"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
+        p.stdin.write("\n")
+        p.stdin.close()
+        self.assertEqual(p.wait(60), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        self.assertEqual(frames_outside_mappings(doc), [])
+        total = sum(s["total_ns"] for s in doc["stacks"])
+        complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
+        self.assertGreaterEqual(complete, 0.99 * total,
+                                [names(s["user_stack"]) for s in doc["stacks"]])
+        sleeps = [s for s in doc["stacks"] if "__GI___clock_nanosleep" in names(s["user_stack"])]
+        self.assertEqual(sum(s["count"] for s in sleeps), 40)
+        for s in sleeps:
+            frames = names(s["user_stack"])
+            self.assertIn("_PyEval_EvalFrameDefault", frames)
+            self.assertEqual(frames[-1], "_start")
