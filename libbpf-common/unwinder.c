@@ -398,3 +398,17 @@ void unwinder_stats(const struct unwinder *u, struct unwinder_stats *out)
 		out->full += b->kind == UNWIND_MAP_FULL;
 	}
 }
+
+void unwinder_print_stats(const struct unwinder *u)
+{
+	struct unwinder_stats st;
+
+	if (!u)
+		return;
+	unwinder_stats(u, &st);
+	fprintf(stderr,
+		"note: unwind tables: %zu processes, %zu binaries (%zu without unwind info, %zu that "
+		"did not fit), %zu of %zu rows (%zu KiB) and %zu pages, built in %.1f ms\n",
+		st.processes, st.binaries, st.no_info, st.full, st.rows, st.rows_cap,
+		st.rows * sizeof(struct unwind_row) / 1024, st.pages, st.build_ns / 1e6);
+}

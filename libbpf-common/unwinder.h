@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "options.h"
@@ -63,5 +64,7 @@ struct unwinder_stats {
 	uint64_t build_ns;   /* time spent building and sending tables */
 };
 void unwinder_stats(const struct unwinder *u, struct unwinder_stats *out);
+/* "note: unwind tables: ..." on stderr (-v): binaries, rows and their memory, build time */
+void unwinder_print_stats(const struct unwinder *u);
 
 #endif

@@ -214,6 +214,8 @@ int main(int argc, char **argv)
 	facts.unreadable = tracker.unreadable;
 	losses_read(skel->maps.losses, &facts.losses);
 	report_summary(&report, &facts);
+	if (o.output.verbose)
+		unwinder_print_stats(unw);
 	ret = 0;
 	session_end(&sess);
 detach:

@@ -323,6 +323,8 @@ int main(int argc, char **argv)
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stack_storage });
+	if (o.output.verbose)
+		unwinder_print_stats(unw);
 	ret = 0;
 	session_end(&sess);
 detach:

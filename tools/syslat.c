@@ -350,6 +350,8 @@ int main(int argc, char **argv)
 					      .stacks = o.stacks ? &stacks : NULL,
 					      .top_stacks = o.report.top ? o.report.top :
 									   TOP_STACKS });
+	if (o.output.verbose)
+		unwinder_print_stats(unw);
 	ret = 0;
 	session_end(&sess);
 detach:
