@@ -10,6 +10,7 @@
 #ifndef STALLKIT_UNWIND_BPF_H
 #define STALLKIT_UNWIND_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "stacks.h"
 #include "unwind.h"
 
@@ -38,7 +39,8 @@ struct {
 	__type(value, struct unwind_process);
 } unwind_processes SEC(".maps");
 
-/* processes whose tables userspace was asked for (unwind_requests), until it answers */
+/* processes whose tables userspace was asked for (unwind_requests): it lets them ask again once
+ * a second */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
@@ -64,6 +66,7 @@ struct ustack_walk {
 	__u64 ip;
 	__u64 sp;
 	__u64 bp;
+	__u64 ra_slot; /* where the return address in ip was read */
 	const struct unwind_process *proc;
 	struct stack_frames *out;
 	__u32 n;
@@ -72,8 +75,8 @@ struct ustack_walk {
 	bool ip_exact; /* ip is where the thread was, not a return address */
 };
 
-/* Userspace is asked, once until it answers, for a process's tables (its first event, or
- * code it mapped since) */
+/* Userspace is asked for a process's tables (its first event, or code it mapped since), once
+ * until it lets the process ask again */
 static __always_inline void unwind_request(__u32 tgid)
 {
 	__u8 one = 1;
@@ -224,6 +227,27 @@ static __always_inline bool unwind_cfa(struct ustack_walk *st, const struct unwi
 	return false;
 }
 
+/*
+ * A return address into the uretprobe trampoline: the kernel replaced the real one when a
+ * uretprobe's function was entered, and keeps it in the thread's return instances, by the
+ * stack slot it took it from.  Only the current thread's are at hand, which is the thread
+ * unwound.
+ */
+static __always_inline bool uretprobe_return_address(struct ustack_walk *st)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+
+	for (int i = 0; i < 16 && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == st->ra_slot) {
+			st->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
+			return true;
+		}
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return false;
+}
+
 /* One frame: keeps st->ip, then finds its caller (UNWIND_GO_ON) or says why there is none */
 static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 {
@@ -231,6 +255,13 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 	const struct unwind_mapping *m = unwind_mapping_find(st->proc, lookup);
 	const struct unwind_row *row;
 
+	/* the trampoline's page is mapped at the process's first uprobe hit: perhaps after its
+	 * mappings were read */
+	if ((!m || m->kind == UNWIND_MAP_UPROBES) && !st->ip_exact &&
+	    uretprobe_return_address(st)) {
+		lookup = st->ip - 1;
+		m = unwind_mapping_find(st->proc, lookup);
+	}
 	if (!m)
 		return UNWIND_STOP_NOT_MAPPED;
 	if (st->n >= STACK_MAX_DEPTH - 1)
@@ -262,7 +293,8 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 		return UNWIND_STOP_UNSUPPORTED;
 	if (cfa <= st->sp)
 		return UNWIND_STOP_BAD_FRAME;
-	if (!unwind_read(&ra, cfa - 8))
+	st->ra_slot = cfa - 8;
+	if (!unwind_read(&ra, st->ra_slot))
 		return UNWIND_STOP_UNREADABLE;
 	if (row->bp_offset == UNWIND_BP_UNDEFINED) {
 		st->bp_known = false;
@@ -317,8 +349,8 @@ static __always_inline __u32 unwind_user(__u32 tgid, const struct pt_regs *regs,
 		goto mark;
 	}
 	bpf_loop(STACK_MAX_DEPTH, unwind_frame_cb, &st, 0);
-	if (st.stop == UNWIND_STOP_NOT_MAPPED && st.n == 0)
-		unwind_request(tgid); /* code mapped since its table was sent */
+	if (st.stop == UNWIND_STOP_NOT_MAPPED)
+		unwind_request(tgid); /* perhaps code mapped since its mappings were read */
 mark:
 #endif
 	if (st.stop != UNWIND_STOP_ROOT && st.n < STACK_MAX_DEPTH)

@@ -60,6 +60,7 @@ enum unwind_mapping_kind {
 	UNWIND_MAP_ANON,    /* executable memory of no file: JIT code */
 	UNWIND_MAP_PENDING, /* a binary whose table is not built yet */
 	UNWIND_MAP_FULL,    /* a binary whose table did not fit */
+	UNWIND_MAP_UPROBES, /* the uretprobe trampoline: the return address stands for another */
 };
 
 struct unwind_mapping {

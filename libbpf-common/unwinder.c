@@ -235,6 +235,10 @@ static bool mapping_of(struct unwinder *u, pid_t pid, const struct proc_map *m,
 	struct binary *b = NULL;
 
 	*out = (struct unwind_mapping){ .start = m->start, .end = m->end, .kind = UNWIND_MAP_ANON };
+	if (!strcmp(m->path, "[uprobes]")) {
+		out->kind = UNWIND_MAP_UPROBES;
+		return true;
+	}
 	if (m->inode || !strcmp(m->path, "[vdso]"))
 		b = binary_of(u, pid, m);
 	if (!b && m->inode)
@@ -296,7 +300,6 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 		err = -errno;
 	if (!err)
 		err = remember_pid(u, pid);
-	bpf_map_delete_elem(bpf_map__fd(u->maps.requested), &key);
 	return err;
 }
 
@@ -308,8 +311,7 @@ static int on_request(void *ctx, void *data, size_t size)
 	if (size < sizeof(pid))
 		return 0;
 	memcpy(&pid, data, sizeof(pid));
-	if (unwinder_add_process(u, pid))
-		bpf_map_delete_elem(bpf_map__fd(u->maps.requested), &pid); /* gone: ask again */
+	unwinder_add_process(u, pid);
 	return 0;
 }
 
@@ -328,6 +330,18 @@ static void forget_exited(struct unwinder *u)
 	u->npids = w;
 }
 
+/* Each process may ask again: at most once a second, however often its stacks run into code
+ * its table lacks */
+static void allow_requests(struct unwinder *u)
+{
+	int fd = bpf_map__fd(u->maps.requested);
+	__u32 key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
 void unwinder_tick(struct unwinder *u)
 {
 	time_t now = time(NULL);
@@ -335,6 +349,7 @@ void unwinder_tick(struct unwinder *u)
 	if (u && now != u->last_sweep) {
 		u->last_sweep = now;
 		forget_exited(u);
+		allow_requests(u);
 	}
 }
 

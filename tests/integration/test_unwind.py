@@ -6,6 +6,7 @@ workload logged, none may lie outside a mapping, and where unwinding cannot go o
 ends with a mark that the footer counts by module."""
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -13,6 +14,8 @@ from harness import Test, json_documents
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 TOLERANCE = 0.05
+MS = 1_000_000
+ZONE = "stallkit.test"
 ROOTS = {"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
          "start_thread", "clone", "__clone", "clone3", "__clone3"}
 OURS = re.compile(r"(deep::[A-Za-z_]+(?:<\d+>)?)\(")
@@ -59,13 +62,15 @@ class Unwind(Test):
                         os.path.join(FIXTURES, source)], check=True)
         return out
 
-    def deepwork(self, *scenarios):
-        """deepwork started and ready: (process, its log)."""
+    def deepwork(self, *scenarios, delete=False):
+        """deepwork started and ready (its file deleted then, if asked): (process, its log)."""
         binary = self.build("deepwork.cpp", "deepwork", "-fomit-frame-pointer")
         log = os.path.join(self.tmp.name, "deepwork.log")
         p = self.start([binary, log, *scenarios], stdin=subprocess.PIPE,
                        stdout=subprocess.PIPE, text=True)
         self.assertTrue(p.stdout.readline().startswith("ready"))
+        if delete:
+            os.unlink(binary)
         return p, log
 
     def facts(self, log):
@@ -83,8 +88,8 @@ class Unwind(Test):
                     facts[words[1]][2].append(int(words[2]))
         return facts
 
-    def trace_deepwork(self, tool, args, *scenarios):
-        p, log = self.deepwork(*scenarios)
+    def trace_deepwork(self, tool, args, *scenarios, delete=False):
+        p, log = self.deepwork(*scenarios, delete=delete)
         t = self.tracer(tool, "-p", str(p.pid), "--json", *args)
         p.stdin.write("\n")
         p.stdin.close()
@@ -117,11 +122,20 @@ class Unwind(Test):
                 self.assertEqual(sum(s["count"] for s in mine), len(blocks))
                 self.assertWithin(sum(s["total_ns"] for s in mine), sum(blocks), TOLERANCE)
         # the signal frame: the handler's caller is the trampoline, then the code interrupted
-        (signal,) = [s for s in doc["stacks"] if "deep::on_signal(int)" in
-                     names(s["user_stack"]) and s["tid"] == facts["signal"][0]
-                     and "deep::block()" in names(s["user_stack"])]
-        frames = names(signal["user_stack"])
+        (handled,) = [s for s in doc["stacks"] if s["tid"] == facts["signal"][0]
+                      and names(s["user_stack"])[:2] == ["__GI___poll", "deep::block()"]]
+        frames = names(handled["user_stack"])
         self.assertEqual(frames[frames.index("deep::on_signal(int)") + 1], "__restore_rt")
+
+    def test_deleted_binary(self):
+        """A binary deleted after its process started is unwound and named all the same
+        (through /proc/PID/map_files)."""
+        doc, facts = self.trace_deepwork("offcputime", ["-U"], "chain:5:30", delete=True)
+        (_, logged, blocks) = facts["chain"]
+        mine = [s for s in doc["stacks"] if ours(s["user_stack"])[::-1] == logged]
+        self.assertEqual(sum(s["count"] for s in mine), len(blocks))
+        for s in mine:
+            self.assertTrue(reaches_root(s["user_stack"]), names(s["user_stack"]))
 
     def test_syslat_stacks_without_frame_pointers(self):
         """syslat --stacks --min 10ms poll: the caller chain of each slow call, as logged."""
@@ -175,6 +189,30 @@ class Unwind(Test):
         self.assertEqual(frames_outside_mappings(doc), [])
         self.assertIn({"reason": "no_unwind_info", "module": binary, "stacks": s["count"],
                        "total_ns": s["total_ns"]}, doc["unwind_stops"])
+
+    def test_through_a_uretprobe(self):
+        """While dnsblock's uretprobes watch getaddrinfo, the return address of getaddrinfo's
+        frame is the kernel's trampoline: the stack goes on with the one it replaced."""
+        ns = self.dns_namespace()
+        w = self.dnswork(f"getaddrinfo:d300.ok.{ZONE}", ns=ns)
+        dns = self.tracer("dnsblock", "-p", str(w.pid))
+        t = self.tracer("offcputime", "-p", str(w.pid), "--json", "-U")
+        w.go()
+        self.assertEqual(w.finish(), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        dns.signal(signal.SIGINT)
+        self.assertEqual(dns.finish()[0], 0)
+        (doc,) = json_documents(out)
+        found = [s for s in doc["stacks"] if "resolve_with_getaddrinfo" in names(s["user_stack"])
+                 and s["total_ns"] > 250 * MS]
+        self.assertEqual(len(found), 1, [(names(s["user_stack"]), s["total_ns"])
+                                         for s in doc["stacks"]])
+        (s,) = found
+        frames = names(s["user_stack"])
+        self.assertEqual(frames[frames.index("__GI_getaddrinfo") + 1], "resolve_with_getaddrinfo")
+        self.assertEqual(frames[-1], "_start")
+        self.assertEqual(doc["unwind_stops"], [])
 
     def test_debian_python3(self):
         """Debian's python3 (no frame pointers, stripped) sleeping in nested functions: at
