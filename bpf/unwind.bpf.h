@@ -227,6 +227,24 @@ static __always_inline bool unwind_cfa(struct ustack_walk *st, const struct unwi
 	return false;
 }
 
+/* A frame of code that keeps a frame pointer: rbp points at the saved rbp, the return address
+ * above it */
+static __always_inline __u32 unwind_frame_pointer(struct ustack_walk *st)
+{
+	__u64 ra, bp;
+
+	if (!st->bp_known || st->bp < st->sp)
+		return UNWIND_STOP_NO_INFO;
+	if (!unwind_read(&ra, st->bp + 8) || !unwind_read(&bp, st->bp))
+		return UNWIND_STOP_UNREADABLE;
+	st->ra_slot = st->bp + 8;
+	st->sp = st->bp + 16;
+	st->bp = bp;
+	st->ip = ra;
+	st->ip_exact = false;
+	return ra ? UNWIND_GO_ON : UNWIND_STOP_ROOT;
+}
+
 /*
  * A return address into the uretprobe trampoline: the kernel replaced the real one when a
  * uretprobe's function was entered, and keeps it in the thread's return instances, by the
@@ -272,7 +290,8 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 	case UNWIND_MAP_TABLE:
 		break;
 	case UNWIND_MAP_ANON:
-		return UNWIND_STOP_JIT;
+		return m->flags & UNWIND_FP_WITHOUT_INFO ? unwind_frame_pointer(st) :
+							   UNWIND_STOP_JIT;
 	case UNWIND_MAP_PENDING:
 		return UNWIND_STOP_NOT_READY;
 	case UNWIND_MAP_FULL:
@@ -281,6 +300,8 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 		return UNWIND_STOP_NO_INFO;
 	}
 	row = unwind_row_find(m->table, lookup - m->bias);
+	if ((!row || row->rule == UNWIND_NONE) && (m->flags & UNWIND_FP_WITHOUT_INFO))
+		return unwind_frame_pointer(st);
 	if (!row || row->rule == UNWIND_NONE)
 		return UNWIND_STOP_NO_INFO;
 	if (row->rule == UNWIND_SIGNAL)

@@ -63,12 +63,19 @@ enum unwind_mapping_kind {
 	UNWIND_MAP_UPROBES, /* the uretprobe trampoline: the return address stands for another */
 };
 
+/*
+ * Where there is no call frame information, the code keeps frame pointers: V8's builtins and
+ * the JIT code of a process that runs V8 (V8 sets up rbp in every frame of code it generates).
+ */
+#define UNWIND_FP_WITHOUT_INFO 1
+
 struct unwind_mapping {
 	__u64 start;
 	__u64 end;
 	__u64 bias; /* runtime address - the binary's virtual address */
 	__u32 table;
-	__u32 kind; /* enum unwind_mapping_kind */
+	__u16 kind; /* enum unwind_mapping_kind */
+	__u16 flags; /* UNWIND_FP_* */
 };
 
 #define UNWIND_MAX_MAPPINGS 256 /* executable mappings of a process */

@@ -30,6 +30,8 @@ struct binary {
 	dev_t dev;
 	ino_t ino;
 	bool vdso;
+	bool v8; /* V8's builtins are in it: code without call frame information, but with frame
+		  * pointers */
 	enum unwind_mapping_kind kind;
 	__u32 table;
 	/* executable load segments: page-aligned file offset -> virtual address */
@@ -165,6 +167,30 @@ static int send_table(struct unwinder *u, const struct unwind_table *t, struct b
 	return 0;
 }
 
+/* V8 exports its post-mortem metadata (v8dbg_*) from every binary it is linked into */
+static bool has_v8(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
+				      elf_getdata(scn, NULL) :
+				      NULL;
+
+		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (gelf_getsym(d, i, &sym) &&
+			    (name = elf_strptr(elf, sh.sh_link, sym.st_name)) &&
+			    !strncmp(name, "v8dbg_", 6))
+				return true;
+		}
+	}
+	return false;
+}
+
 static struct binary *binary_build(struct unwinder *u, int fd, const struct stat *st, bool vdso)
 {
 	struct binary *b = calloc(1, sizeof(*b));
@@ -181,6 +207,7 @@ static struct binary *binary_build(struct unwinder *u, int fd, const struct stat
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		note_segments(elf, b);
+		b->v8 = has_v8(elf);
 		if (!unwind_table_build(elf, &t) && t.count) {
 			if (send_table(u, &t, b)) {
 				free(b);
@@ -230,7 +257,7 @@ static struct binary *binary_of(struct unwinder *u, pid_t pid, const struct proc
 }
 
 static bool mapping_of(struct unwinder *u, pid_t pid, const struct proc_map *m,
-		       struct unwind_mapping *out)
+		       struct unwind_mapping *out, bool *v8)
 {
 	struct binary *b = NULL;
 
@@ -247,6 +274,10 @@ static bool mapping_of(struct unwinder *u, pid_t pid, const struct proc_map *m,
 		return strcmp(m->path, "[vsyscall]");
 	out->table = b->table;
 	out->kind = UNWIND_MAP_NO_INFO;
+	if (b->v8) {
+		out->flags |= UNWIND_FP_WITHOUT_INFO;
+		*v8 = true;
+	}
 	for (size_t i = 0; i < b->nsegs; i++) {
 		if (b->seg_offset[i] == m->pgoff) {
 			out->bias = m->start - b->seg_vaddr[i];
@@ -281,6 +312,7 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	size_t len = 0;
 	struct proc_map m;
 	__u32 key = pid;
+	bool v8 = false;
 	int err = 0;
 	FILE *f;
 
@@ -291,11 +323,15 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	p->count = 0;
 	while (getline(&line, &len, f) > 0 && p->count < UNWIND_MAX_MAPPINGS) {
 		if (proc_map_parse(line, &m) && m.perms[2] == 'x' &&
-		    mapping_of(u, pid, &m, &p->maps[p->count]))
+		    mapping_of(u, pid, &m, &p->maps[p->count], &v8))
 			p->count++;
 	}
 	free(line);
 	fclose(f);
+	/* a process that runs V8: its anonymous code is V8's JIT code */
+	for (__u32 i = 0; v8 && i < p->count; i++)
+		if (p->maps[i].kind == UNWIND_MAP_ANON)
+			p->maps[i].flags |= UNWIND_FP_WITHOUT_INFO;
 	if (bpf_map_update_elem(bpf_map__fd(u->maps.processes), &key, p, BPF_ANY))
 		err = -errno;
 	if (!err)

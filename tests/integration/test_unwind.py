@@ -19,6 +19,12 @@ ZONE = "stallkit.test"
 ROOTS = {"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
          "start_thread", "clone", "__clone", "clone3", "__clone3"}
 OURS = re.compile(r"(deep::[A-Za-z_]+(?:<\d+>)?)\(")
+EXEC_SYNC_JS = """
+const cp = require('child_process');
+process.stdout.write('ready\\n');
+require('fs').readSync(0, Buffer.alloc(1));
+for (let i = 0; i < 20; i++) cp.execSync('sleep 0.05');
+"""
 NESTED_PY = """
 import sys, time
 def inner(n):
@@ -228,9 +234,7 @@ class Unwind(Test):
         self.assertEqual(rc, 0, err)
         (doc,) = json_documents(out)
         self.assertEqual(frames_outside_mappings(doc), [])
-        total = sum(s["total_ns"] for s in doc["stacks"])
-        complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
-        self.assertGreaterEqual(complete, 0.99 * total,
+        self.assertGreaterEqual(self.share_complete(doc), 0.99,
                                 [names(s["user_stack"]) for s in doc["stacks"]])
         sleeps = [s for s in doc["stacks"] if "__GI___clock_nanosleep" in names(s["user_stack"])]
         self.assertEqual(sum(s["count"] for s in sleeps), 40)
@@ -238,3 +242,61 @@ class Unwind(Test):
             frames = names(s["user_stack"])
             self.assertIn("_PyEval_EvalFrameDefault", frames)
             self.assertEqual(frames[-1], "_start")
+
+    def share_complete(self, doc):
+        """The share of off-CPU time whose user stack reaches the thread's root."""
+        total = sum(s["total_ns"] for s in doc["stacks"])
+        return sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"])) / total
+
+    def test_node_exec_sync(self):
+        """node (V8: builtins without call frame information, JIT code) blocked in
+        child_process.execSync: at least 99% of its off-CPU time reaches _start or the thread's
+        start, through the JIT frames (V8 keeps frame pointers there)."""
+        self.require_programs("node")
+        p = self.start(["node", "-e", EXEC_SYNC_JS], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
+        p.stdin.write("\n")
+        p.stdin.close()
+        self.assertEqual(p.wait(60), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        self.assertEqual(frames_outside_mappings(doc), [])
+        self.assertGreaterEqual(self.share_complete(doc), 0.99,
+                                [names(s["user_stack"]) for s in doc["stacks"]])
+        spawn = [s for s in doc["stacks"]
+                 if "node::SyncProcessRunner::Spawn(v8::FunctionCallbackInfo<v8::Value> const&)"
+                 in names(s["user_stack"])]
+        self.assertGreaterEqual(sum(s["total_ns"] for s in spawn), 20 * 50 * MS)
+        for s in spawn:
+            self.assertIn("Builtins_JSEntry", names(s["user_stack"]))
+            self.assertEqual(names(s["user_stack"])[-1], "_start")
+
+    def test_redis_server_under_benchmark(self):
+        """redis-server (no frame pointers, stripped, jemalloc's threads) under
+        redis-benchmark: at least 99% of its off-CPU time reaches the thread's root."""
+        self.require_programs("redis-server", "redis-benchmark")
+        sock = os.path.join(self.tmp.name, "redis.sock")
+        p = self.start(["redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
+                        "--appendonly", "no", "--dir", self.tmp.name],
+                       stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
+        subprocess.run(["redis-benchmark", "-s", sock, "-n", "20000", "-c", "4", "-q",
+                        "-t", "set,get"], check=True, stdout=subprocess.DEVNULL)
+        t.signal(signal.SIGINT)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        self.assertEqual(frames_outside_mappings(doc), [])
+        self.assertGreaterEqual(self.share_complete(doc), 0.99,
+                                [names(s["user_stack"]) for s in doc["stacks"]])
+        (main,) = [s for s in doc["stacks"] if names(s["user_stack"])[0] == "epoll_wait"
+                   and s["count"] > 1000]
+        self.assertEqual(names(main["user_stack"])[-4:],
+                         ["main", "__libc_start_call_main", "__libc_start_main_impl", "_start"])
