@@ -197,22 +197,31 @@ static __always_inline void call_args_save(struct dns_thread *th, struct pt_regs
 	}
 }
 
+/* The caller's stack, unwound at the call's entry; with a copy of the stack top when the
+ * process's tables were not ready (its first lookup, as a short-lived curl's only one is) */
 static __always_inline void stack_event_send(struct pt_regs *ctx, __u64 pid_tgid, __u64 now,
 					     const struct dns_thread *th)
 {
-	struct dns_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	const __u32 short_size = offsetof(struct dns_stack_event, copy);
+	struct dns_stack_event *e;
 	struct stack_frames *user;
+	__u32 n = 0;
+	bool copy;
 
+	user = unwind_user_scratch(pid_tgid >> 32, ctx, &n);
+	copy = user && unwind_wants_copy(user, n);
+	e = copy ? bpf_ringbuf_reserve(&events, sizeof(*e), 0) :
+		   bpf_ringbuf_reserve(&events, short_size, 0);
 	if (!e) {
 		loss_count(LOSS_RINGBUF_FULL);
 		return;
 	}
 	thread_ref_fill(&e->t, DNS_EVENT_STACK, pid_tgid, now, th);
-	user = unwind_user_scratch(pid_tgid >> 32, ctx, &e->frames);
+	e->frames = user ? n : 0;
 	if (user)
 		__builtin_memcpy(e->user_stack, user->ips, sizeof(e->user_stack));
-	else
-		e->frames = 0;
+	if (copy)
+		unwind_copy_take(&e->copy, ctx);
 	if (!e->frames)
 		loss_count(LOSS_STACK_READ);
 	event_submit(e);

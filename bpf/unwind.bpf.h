@@ -14,7 +14,6 @@
 #include "stacks.h"
 #include "unwind.h"
 
-#define UNWIND_GO_ON 0xff /* not a stop: the caller was found */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -377,6 +376,35 @@ mark:
 	if (st.stop != UNWIND_STOP_ROOT && st.n < STACK_MAX_DEPTH)
 		out->ips[st.n++ & (STACK_MAX_DEPTH - 1)] = UNWIND_MARK(st.stop);
 	return st.n;
+}
+
+/* Whether a stack of n entries ended because the process's tables were not ready: then a copy
+ * lets userspace finish it */
+static __always_inline bool unwind_wants_copy(const struct stack_frames *s, __u32 n)
+{
+	__u64 last = s->ips[(n - 1) & (STACK_MAX_DEPTH - 1)];
+
+	return n && (last == UNWIND_MARK(UNWIND_STOP_NOT_READY) ||
+		     last == UNWIND_MARK(UNWIND_STOP_NOT_MAPPED));
+}
+
+/* The registers and as much of the stack as can be read, up to UNWIND_COPY_BYTES: near the
+ * top of a stack less can be read */
+static __always_inline void unwind_copy_take(struct unwind_copy *c, const struct pt_regs *regs)
+{
+	c->len = 0;
+#if defined(__TARGET_ARCH_x86)
+	if (bpf_probe_read_kernel(&c->ip, sizeof(c->ip), &regs->ip) ||
+	    bpf_probe_read_kernel(&c->sp, sizeof(c->sp), &regs->sp) ||
+	    bpf_probe_read_kernel(&c->bp, sizeof(c->bp), &regs->bp))
+		return;
+	if (!bpf_probe_read_user(c->stack, UNWIND_COPY_BYTES, (void *)c->sp))
+		c->len = UNWIND_COPY_BYTES;
+	else if (!bpf_probe_read_user(c->stack, UNWIND_COPY_BYTES / 4, (void *)c->sp))
+		c->len = UNWIND_COPY_BYTES / 4;
+	else if (!bpf_probe_read_user(c->stack, UNWIND_COPY_BYTES / 16, (void *)c->sp))
+		c->len = UNWIND_COPY_BYTES / 16;
+#endif
 }
 
 /* unwind_user() into the per-CPU scratch, which it returns (NULL: none) with *n set */

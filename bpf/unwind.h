@@ -104,6 +104,25 @@ enum unwind_stop {
 	UNWIND_STOPS
 };
 
+/*
+ * The registers and the top of the stack, copied at an event whose stack the BPF half could not
+ * unwind because the process's tables were not built yet (its first events): userspace builds
+ * them and unwinds the copy (unwinder_finish()).  Events that are rare and whose stack matters
+ * one by one (a slow lookup, a slow call) carry one.
+ */
+#define UNWIND_COPY_BYTES 16384
+
+struct unwind_copy {
+	__u64 ip;
+	__u64 sp;
+	__u64 bp;
+	__u32 len; /* bytes of stack from sp: UNWIND_COPY_BYTES, less near the stack's top */
+	__u32 pad;
+	__u8 stack[UNWIND_COPY_BYTES];
+};
+
+#define UNWIND_GO_ON 0xff /* not a stop: a walker's step found the caller */
+
 #define UNWIND_MARK_BASE    0xffffffffffffff00ULL
 #define UNWIND_MARK(stop)   (UNWIND_MARK_BASE | (stop))
 #define UNWIND_IS_MARK(ip)  (((ip) & ~0xffULL) == UNWIND_MARK_BASE)

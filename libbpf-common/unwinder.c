@@ -19,8 +19,7 @@
 #include <bpf/bpf.h>
 #include "proc_maps.h"
 #include "procfs.h"
-#include "unwind_table.h"
-#include "unwinder.h"
+#include "unwinder_internal.h"
 
 #define MAX_EXEC_SEGMENTS 4
 #define PROCESSES_MAX	  4096
@@ -34,6 +33,7 @@ struct binary {
 		  * pointers */
 	enum unwind_mapping_kind kind;
 	__u32 table;
+	struct unwind_table rows; /* kept for unwinder_finish() */
 	/* executable load segments: page-aligned file offset -> virtual address */
 	uint64_t seg_offset[MAX_EXEC_SEGMENTS];
 	uint64_t seg_vaddr[MAX_EXEC_SEGMENTS];
@@ -49,6 +49,7 @@ struct unwinder {
 	pid_t *pids; /* processes told to the BPF half */
 	size_t npids, pids_cap;
 	struct unwind_process *scratch;
+	struct snapshot *snapshot;
 	uint64_t build_ns;
 	time_t last_sweep;
 };
@@ -194,7 +195,7 @@ static bool has_v8(Elf *elf)
 static struct binary *binary_build(struct unwinder *u, int fd, const struct stat *st, bool vdso)
 {
 	struct binary *b = calloc(1, sizeof(*b));
-	struct unwind_table t;
+	struct unwind_table t = { 0 };
 	uint64_t start = now_ns();
 	Elf *elf;
 
@@ -210,11 +211,13 @@ static struct binary *binary_build(struct unwinder *u, int fd, const struct stat
 		b->v8 = has_v8(elf);
 		if (!unwind_table_build(elf, &t) && t.count) {
 			if (send_table(u, &t, b)) {
+				unwind_table_free(&t);
 				free(b);
 				b = NULL;
+			} else {
+				b->rows = t;
 			}
 		}
-		unwind_table_free(&t);
 	}
 	if (elf)
 		elf_end(elf);
@@ -234,40 +237,40 @@ static struct binary *binary_find(struct unwinder *u, const struct stat *st, boo
 	return NULL;
 }
 
-static struct binary *binary_of(struct unwinder *u, pid_t pid, const struct proc_map *m)
+/* The file of a mapping, opened at once: the process may exit while the tables are built */
+static int open_mapping(pid_t pid, const struct proc_map *m)
 {
 	char open_path[PATH_MAX + 64];
-	bool vdso = !strcmp(m->path, "[vdso]");
-	struct stat st = { 0 };
-	struct binary *b = NULL;
-	int fd;
 
-	if (vdso && (b = binary_find(u, &st, true)))
-		return b;
-	fd = vdso ? proc_map_copy(pid, m) : proc_map_open(pid, m, open_path, sizeof(open_path));
-	if (fd < 0)
-		return NULL;
-	if (!fstat(fd, &st)) {
-		b = binary_find(u, &st, vdso);
-		if (!b)
-			b = binary_build(u, fd, &st, vdso);
-	}
-	close(fd);
-	return b;
+	if (!strcmp(m->path, "[vdso]"))
+		return proc_map_copy(pid, m);
+	return m->inode ? proc_map_open(pid, m, open_path, sizeof(open_path)) : -1;
 }
 
-static bool mapping_of(struct unwinder *u, pid_t pid, const struct proc_map *m,
+static struct binary *binary_of(struct unwinder *u, const struct proc_map *m, int fd)
+{
+	bool vdso = !strcmp(m->path, "[vdso]");
+	struct stat st = { 0 };
+	struct binary *b;
+
+	if (fd < 0 || fstat(fd, &st))
+		return NULL;
+	b = binary_find(u, &st, vdso);
+	return b ? b : binary_build(u, fd, &st, vdso);
+}
+
+/* A mapping for the BPF half; false if it is none of its business */
+static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 		       struct unwind_mapping *out, bool *v8)
 {
-	struct binary *b = NULL;
+	struct binary *b;
 
 	*out = (struct unwind_mapping){ .start = m->start, .end = m->end, .kind = UNWIND_MAP_ANON };
 	if (!strcmp(m->path, "[uprobes]")) {
 		out->kind = UNWIND_MAP_UPROBES;
 		return true;
 	}
-	if (m->inode || !strcmp(m->path, "[vdso]"))
-		b = binary_of(u, pid, m);
+	b = binary_of(u, m, fd);
 	if (!b && m->inode)
 		out->kind = UNWIND_MAP_NO_INFO; /* a file that could not be read */
 	if (!b)
@@ -305,38 +308,73 @@ static int remember_pid(struct unwinder *u, pid_t pid)
 	return 0;
 }
 
-int unwinder_add_process(struct unwinder *u, pid_t pid)
+/* A process's executable mappings, each with its file open */
+struct snapshot {
+	struct proc_map maps[UNWIND_MAX_MAPPINGS];
+	int fds[UNWIND_MAX_MAPPINGS];
+	char *lines[UNWIND_MAX_MAPPINGS];
+	size_t n;
+};
+
+static int snapshot_take(struct snapshot *s, pid_t pid)
 {
-	struct unwind_process *p = u->scratch;
 	char path[64], *line = NULL;
 	size_t len = 0;
-	struct proc_map m;
-	__u32 key = pid;
-	bool v8 = false;
-	int err = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	p->count = 0;
-	while (getline(&line, &len, f) > 0 && p->count < UNWIND_MAX_MAPPINGS) {
-		if (proc_map_parse(line, &m) && m.perms[2] == 'x' &&
-		    mapping_of(u, pid, &m, &p->maps[p->count], &v8))
-			p->count++;
+	s->n = 0;
+	while (getline(&line, &len, f) > 0 && s->n < UNWIND_MAX_MAPPINGS) {
+		struct proc_map *m = &s->maps[s->n];
+
+		if (!proc_map_parse(line, m) || m->perms[2] != 'x')
+			continue;
+		s->fds[s->n] = open_mapping(pid, m);
+		s->lines[s->n++] = line; /* m->path points into it */
+		line = NULL;
+		len = 0;
 	}
 	free(line);
 	fclose(f);
+	return 0;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+		free(s->lines[i]);
+	}
+	s->n = 0;
+}
+
+int unwinder_add_process(struct unwinder *u, pid_t pid)
+{
+	struct unwind_process *p = u->scratch;
+	struct snapshot *snap = u->snapshot;
+	__u32 key = pid;
+	bool v8 = false;
+	int err;
+
+	err = snapshot_take(snap, pid);
+	if (err)
+		return err;
+	p->count = 0;
+	for (size_t i = 0; i < snap->n; i++)
+		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &v8))
+			p->count++;
+	snapshot_free(snap);
 	/* a process that runs V8: its anonymous code is V8's JIT code */
 	for (__u32 i = 0; v8 && i < p->count; i++)
 		if (p->maps[i].kind == UNWIND_MAP_ANON)
 			p->maps[i].flags |= UNWIND_FP_WITHOUT_INFO;
 	if (bpf_map_update_elem(bpf_map__fd(u->maps.processes), &key, p, BPF_ANY))
-		err = -errno;
-	if (!err)
-		err = remember_pid(u, pid);
-	return err;
+		return -errno;
+	return remember_pid(u, pid);
 }
 
 static int on_request(void *ctx, void *data, size_t size)
@@ -412,8 +450,9 @@ struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer 
 	u->maps = *m;
 	u->rows_cap = bpf_map__max_entries(m->rows);
 	u->scratch = calloc(1, sizeof(*u->scratch));
+	u->snapshot = calloc(1, sizeof(*u->snapshot));
 	elf_version(EV_CURRENT);
-	if (!u->scratch || ring_buffer__add(rb, bpf_map__fd(m->requests), on_request, u)) {
+	if (!u->scratch || !u->snapshot || ring_buffer__add(rb, bpf_map__fd(m->requests), on_request, u)) {
 		warn("setting up the user-stack unwinder");
 		unwinder_free(u);
 		return NULL;
@@ -429,11 +468,13 @@ void unwinder_free(struct unwinder *u)
 	while (u->binaries) {
 		struct binary *next = u->binaries->next;
 
+		unwind_table_free(&u->binaries->rows);
 		free(u->binaries);
 		u->binaries = next;
 	}
 	free(u->pids);
 	free(u->scratch);
+	free(u->snapshot);
 	free(u);
 }
 
@@ -462,4 +503,22 @@ void unwinder_print_stats(const struct unwinder *u)
 		"did not fit), %zu of %zu rows (%zu KiB) and %zu pages, built in %.1f ms\n",
 		st.processes, st.binaries, st.no_info, st.full, st.rows, st.rows_cap,
 		st.rows * sizeof(struct unwind_row) / 1024, st.pages, st.build_ns / 1e6);
+}
+
+const struct unwind_table *unwinder_table(const struct unwinder *u, __u32 table)
+{
+	for (const struct binary *b = u->binaries; b; b = b->next)
+		if (b->kind == UNWIND_MAP_TABLE && b->table == table)
+			return &b->rows;
+	return NULL;
+}
+
+struct unwind_process *unwinder_scratch(struct unwinder *u)
+{
+	return u->scratch;
+}
+
+const struct unwinder_maps *unwinder_maps(const struct unwinder *u)
+{
+	return &u->maps;
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "options.h"
+#include "unwind.h"
 
 struct unwinder_maps {
 	struct bpf_map *rows;
@@ -48,6 +49,16 @@ void unwinder_free(struct unwinder *u);
 
 /* Tells the BPF half pid's executable mappings, building the tables it lacks: 0 or -errno */
 int unwinder_add_process(struct unwinder *u, pid_t pid);
+
+/*
+ * A stack from the BPF half (n entries) that ended because pid's tables were not ready, finished
+ * from the copy the event carried (bpf/unwind.h): the tables are built now and the copy unwound
+ * by the same rules.  Other stacks, or when that cannot be done (the process is gone), are
+ * copied as they are.  Writes at most max entries to out (frames, perhaps a mark); returns how
+ * many.
+ */
+size_t unwinder_finish(struct unwinder *u, pid_t pid, const __u64 *stack, size_t n,
+		       const struct unwind_copy *copy, uint64_t *out, size_t max);
 
 /* Forgets processes that exited (at most once a second: call it as often as convenient; u may
  * be NULL) */

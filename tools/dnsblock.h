@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #endif
 #include "stacks.h"
+#include "unwind.h"
 
 #define DNS_COMM_LEN	 16
 #define DNS_NAME_LEN	 256 /* a name as the caller gave it, NUL-terminated */
@@ -102,6 +103,7 @@ struct dns_stack_event {
 	__u32 frames;
 	__u32 pad;
 	__u64 user_stack[STACK_MAX_DEPTH]; /* innermost first, perhaps ending with a mark */
+	struct unwind_copy copy; /* only when the tables were not ready (unwind_wants_copy) */
 };
 
 /* A thread that made a resolver call or sent a query */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dnsblock_track.h"
@@ -243,7 +244,9 @@ static void on_call(struct dns_tracker *t, const struct dns_call_event *e)
 			lookup_complete(t, i);
 }
 
-static void on_stack(struct dns_tracker *t, const struct dns_stack_event *e)
+/* copy: the stack top, when the process's tables were not ready; else NULL */
+static void on_stack(struct dns_tracker *t, const struct dns_stack_event *e,
+		     const struct unwind_copy *copy)
 {
 	struct dns_lookup *l;
 
@@ -252,13 +255,14 @@ static void on_stack(struct dns_tracker *t, const struct dns_stack_event *e)
 	l = call_lookup(t, &e->t);
 	if (!l || l->stack)
 		return;
-	l->stack_frames = MIN(e->frames, STACK_MAX_DEPTH);
-	l->stack = malloc(l->stack_frames * sizeof(*l->stack) + 1);
+	l->stack = malloc(STACK_MAX_DEPTH * sizeof(*l->stack));
 	if (!l->stack)
 		return;
 	/* now, while the process lives: its addresses resolve even if it exits */
 	symbolizer_note_process_once(t->sym, e->t.pid);
-	memcpy(l->stack, e->user_stack, l->stack_frames * sizeof(*l->stack));
+	l->stack_frames = unwinder_finish(t->unw, e->t.pid, e->user_stack,
+					  MIN(e->frames, STACK_MAX_DEPTH), copy, l->stack,
+					  STACK_MAX_DEPTH);
 }
 
 int tracker_event(void *tracker, void *data, size_t size)
@@ -272,8 +276,9 @@ int tracker_event(void *tracker, void *data, size_t size)
 		on_call(t, data);
 	else if (ref->kind == DNS_EVENT_MESSAGE && size >= sizeof(struct dns_message_event))
 		on_message(t, data);
-	else if (ref->kind == DNS_EVENT_STACK && size >= sizeof(struct dns_stack_event))
-		on_stack(t, data);
+	else if (ref->kind == DNS_EVENT_STACK && size >= offsetof(struct dns_stack_event, copy))
+		on_stack(t, data, size >= sizeof(struct dns_stack_event) ?
+					  &((const struct dns_stack_event *)data)->copy : NULL);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "dnsblock.h"
 #include "symbolizer.h"
+#include "unwinder.h"
 
 #define DNS_API_WIRE	(-1)
 #define DNS_NO_ANSWER	(-1) /* a query's rcode while it has none */
@@ -65,6 +66,7 @@ struct dns_tracker {
 	size_t nopen, cap;
 	uint64_t timeout_ns;
 	struct symbolizer *sym; /* NULL: no stacks */
+	struct unwinder *unw;	/* finishes the stacks the BPF half could not (set after init) */
 	lookup_done_fn done;
 	void *ctx;
 	uint64_t late_responses;   /* after their query timed out or their call returned */

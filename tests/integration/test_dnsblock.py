@@ -214,9 +214,11 @@ class Dnsblock(Test):
         self.assertLatency(lookup, w.facts()[0]["latency_ns"], 60)
 
     def test_python_getaddrinfo(self):
+        """Python's socket.getaddrinfo, with --stacks: the stack through the interpreter
+        (Debian's, without frame pointers) to _start."""
         name = f"d120-n2.ok.{ZONE}"
-        p = self.start_client([sys.executable, "-c", PYTHON_GETADDRINFO, name])
-        t = self.tracer("dnsblock", "--json", "-p", str(p.pid))
+        p = self.start_client(["/usr/bin/python3", "-c", PYTHON_GETADDRINFO, name])
+        t = self.tracer("dnsblock", "--json", "--stacks", "-p", str(p.pid))
         result, n, ns = self.run_client(p)
         rc, out, err = t.finish()
         self.assertEqual(rc, 0, err)
@@ -225,6 +227,32 @@ class Dnsblock(Test):
         self.assertEqual((lookup["via"], lookup["name"], lookup["result"]),
                          ("getaddrinfo", name, "OK:2"))
         self.assertLatency(lookup, ns, 120)
+        names = function_names(lookup)
+        self.assertTrue(names[0].endswith("getaddrinfo"), names)
+        self.assertIn("_PyEval_EvalFrameDefault", names)
+        self.assertEqual(names[-1], "_start")
+
+    def test_curl_resolver_thread(self):
+        """curl resolves in a thread of its own (libcurl's threaded resolver, no frame
+        pointers): with --stacks the lookup's stack goes up to that thread's start."""
+        self.require_programs("curl")
+        name = f"d150.ok.{ZONE}"
+        t = self.tracer("dnsblock", "--json", "--stacks", "--comm", "curl")
+        subprocess.run(self.ns.exec_prefix() + ["curl", "-s", "--max-time", "2",
+                                                f"http://{name}:9/"], timeout=30)
+        t.signal(signal.SIGINT)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        lookups, summary = self.lookups_and_summary(out)
+        (lookup,) = [l for l in lookups if l["name"] == name]
+        self.assertEqual((lookup["via"], lookup["comm"]), ("getaddrinfo", "curl"))
+        names = function_names(lookup)
+        self.assertTrue((names[0] or "").endswith("getaddrinfo"),
+                        [(f["function"], f["module"], f.get("unwind_stop"))
+                         for f in lookup["stack"]])
+        self.assertEqual(names[-2:], ["start_thread", "__clone3"])
+        self.assertIn("libcurl", lookup["stack"][1]["module"])
+        self.assertEqual(summary["unwind_stops"], [])
 
     def test_node_resolve4_on_the_wire(self):
         """c-ares never calls getaddrinfo: the lookup is seen on the wire, with its name, its
