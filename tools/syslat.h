@@ -104,6 +104,7 @@ struct syslat_key {
 struct syslat_bin_key {
 	struct syslat_key row;
 	__u32 bin;
+	__u32 pad; /* named, so that initializers zero it: the key is hashed whole */
 };
 
 struct syslat_event {
