@@ -49,7 +49,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 64 * 1024);
 } unwind_requests SEC(".maps");
 
 /* a stack is larger than the BPF stack: unwound here */
@@ -80,8 +80,29 @@ static __always_inline void unwind_request(__u32 tgid)
 {
 	__u8 one = 1;
 
-	if (!bpf_map_update_elem(&unwind_requested, &tgid, &one, BPF_NOEXIST))
-		bpf_ringbuf_output(&unwind_requests, &tgid, sizeof(tgid), 0);
+	/* a request that does not fit may be made again at the next event */
+	if (!bpf_map_update_elem(&unwind_requested, &tgid, &one, BPF_NOEXIST) &&
+	    bpf_ringbuf_output(&unwind_requests, &tgid, sizeof(tgid), 0))
+		bpf_map_delete_elem(&unwind_requested, &tgid);
+}
+
+/*
+ * A process's mappings; for a child that has not called exec since its fork, its parent's,
+ * which it has a copy of: a fork storm needs no tables read for each child.
+ */
+static __always_inline const struct unwind_process *unwind_process_of(__u32 tgid)
+{
+	const struct unwind_process *p = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	struct task_struct *task;
+	__u32 parent;
+
+	if (p)
+		return p;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, self_exec_id) != BPF_CORE_READ(task, real_parent, self_exec_id))
+		return NULL;
+	parent = BPF_CORE_READ(task, real_parent, tgid);
+	return bpf_map_lookup_elem(&unwind_processes, &parent);
 }
 
 /* Binary searches run as bpf_loop() callbacks: the verifier checks a body once, where an
@@ -198,7 +219,7 @@ static __always_inline __u32 unwind_ra_in_register(struct ustack_walk *st,
 	__u32 reg = (__u8)row->bp_offset;
 	__u64 ra;
 
-	if (st->n != 1 || reg > 16 ||
+	if (st->n != 1 || reg > 16 || /* the innermost frame: the one just kept */
 	    bpf_probe_read_kernel(&ra, sizeof(ra), (const void *)(st->regs + pt_regs_offset[reg])))
 		return UNWIND_STOP_UNSUPPORTED;
 	st->ip = ra;
@@ -250,23 +271,43 @@ static __always_inline __u32 unwind_frame_pointer(struct ustack_walk *st)
  * stack slot it took it from.  Only the current thread's are at hand, which is the thread
  * unwound.
  */
+struct uretprobe_search {
+	struct return_instance *ri;
+	__u64 slot;
+	__u64 found; /* the return address replaced, 0 if none */
+};
+
+static long uretprobe_search_step(__u32 i, void *ctx)
+{
+	struct uretprobe_search *s = ctx;
+	struct return_instance *ri = s->ri; /* a kernel type for CO-RE, not the search's */
+
+	if (!ri)
+		return 1;
+	if (BPF_CORE_READ(ri, stack) == s->slot) {
+		s->found = BPF_CORE_READ(ri, orig_ret_vaddr);
+		return 1;
+	}
+	s->ri = BPF_CORE_READ(ri, next);
+	return 0;
+}
+
 static __always_inline bool uretprobe_return_address(struct ustack_walk *st)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+	struct uretprobe_search s = {
+		.ri = BPF_CORE_READ(task, utask, return_instances), .slot = st->ra_slot,
+	};
 
-	for (int i = 0; i < 16 && ri; i++) {
-		if (BPF_CORE_READ(ri, stack) == st->ra_slot) {
-			st->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
-			return true;
-		}
-		ri = BPF_CORE_READ(ri, next);
-	}
-	return false;
+	bpf_loop(16, uretprobe_search_step, &s, 0);
+	if (!s.found)
+		return false;
+	st->ip = s.found;
+	return true;
 }
 
 /* One frame: keeps st->ip, then finds its caller (UNWIND_GO_ON) or says why there is none */
-static __always_inline __u32 unwind_frame(struct ustack_walk *st)
+static __always_inline __u32 unwind_frame(struct ustack_walk *st, __u32 depth)
 {
 	__u64 lookup = st->ip_exact ? st->ip : st->ip - 1, cfa, ra, bp;
 	const struct unwind_mapping *m = unwind_mapping_find(st->proc, lookup);
@@ -281,10 +322,10 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 	}
 	if (!m)
 		return UNWIND_STOP_NOT_MAPPED;
-	if (st->n >= STACK_MAX_DEPTH - 1)
+	if (depth >= STACK_MAX_DEPTH - 1)
 		return UNWIND_STOP_DEPTH;
-	st->out->ips[st->n & (STACK_MAX_DEPTH - 1)] = st->ip;
-	st->n++;
+	st->out->ips[depth & (STACK_MAX_DEPTH - 1)] = st->ip;
+	st->n = depth + 1;
 	switch (m->kind) {
 	case UNWIND_MAP_TABLE:
 		break;
@@ -332,37 +373,46 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st)
 	return UNWIND_GO_ON;
 }
 
+/* The depth is bpf_loop's index, which the verifier takes for any value: a count kept in st
+ * would be a new constant each round, and the rounds' states would never converge */
 static long unwind_frame_cb(__u32 i, void *ctx)
 {
 	struct ustack_walk *st = ctx;
 
-	st->stop = unwind_frame(st);
+	st->stop = unwind_frame(st, i);
 	return st->stop != UNWIND_GO_ON;
 }
 
 /*
- * Unwinds the user stack of the current thread (of process tgid) from its user registers (a
- * kernel pointer: a syscall's, a uprobe's, bpf_task_pt_regs()) into out, innermost first,
- * ending with a mark unless it reached the thread's first frame; the rest of out is zero.
- * Returns the number of entries written, mark included.
+ * Unwinds the user stack of the current thread (of process tgid) from its user registers
+ * (regs: the address of a struct pt_regs in the kernel: a syscall's, a uprobe's,
+ * bpf_task_pt_regs()) into the per-CPU scratch, innermost first, ending with a mark unless it
+ * reached the thread's first frame; the rest is zero.  Returns the number of entries written,
+ * mark included.
+ *
+ * A global function: the verifier checks it once, on its own, rather than again for every
+ * path of the program that calls it (sched_switch's paths multiplied past the 1M limit).
  */
-static __always_inline __u32 unwind_user(__u32 tgid, const struct pt_regs *regs,
-					 struct stack_frames *out)
+__noinline int unwind_user_global(__u32 tgid, __u64 regs)
 {
+	__u32 zero = 0;
+	struct stack_frames *out = bpf_map_lookup_elem(&unwind_scratch, &zero);
 	struct ustack_walk st = {
-		.regs = (__u64)regs, .out = out, .bp_known = true, .ip_exact = true,
+		.regs = regs, .out = out, .bp_known = true, .ip_exact = true,
 		.stop = UNWIND_STOP_UNSUPPORTED,
 	};
 
+	if (!out)
+		return 0;
 	__builtin_memset(out, 0, sizeof(*out)); /* straight stores: no loop for the verifier */
 #if defined(__TARGET_ARCH_x86)
-	if (bpf_probe_read_kernel(&st.ip, sizeof(st.ip), &regs->ip) ||
-	    bpf_probe_read_kernel(&st.sp, sizeof(st.sp), &regs->sp) ||
-	    bpf_probe_read_kernel(&st.bp, sizeof(st.bp), &regs->bp)) {
+	if (bpf_probe_read_kernel(&st.ip, sizeof(st.ip), &((struct pt_regs *)regs)->ip) ||
+	    bpf_probe_read_kernel(&st.sp, sizeof(st.sp), &((struct pt_regs *)regs)->sp) ||
+	    bpf_probe_read_kernel(&st.bp, sizeof(st.bp), &((struct pt_regs *)regs)->bp)) {
 		st.stop = UNWIND_STOP_UNREADABLE;
 		goto mark;
 	}
-	st.proc = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	st.proc = unwind_process_of(tgid);
 	if (!st.proc) {
 		unwind_request(tgid);
 		st.stop = UNWIND_STOP_NOT_READY;
@@ -407,17 +457,18 @@ static __always_inline void unwind_copy_take(struct unwind_copy *c, const struct
 #endif
 }
 
-/* unwind_user() into the per-CPU scratch, which it returns (NULL: none) with *n set */
+/* unwind_user_global(), and the scratch it unwound into (NULL: none) with *n set */
 static __always_inline struct stack_frames *unwind_user_scratch(__u32 tgid,
 								const struct pt_regs *regs,
 								__u32 *n)
 {
+	__u64 address = 0;
 	__u32 zero = 0;
-	struct stack_frames *s = bpf_map_lookup_elem(&unwind_scratch, &zero);
 
-	if (s)
-		*n = unwind_user(tgid, regs, s);
-	return s;
+	/* a global function takes scalars: the pointer's value, read off the stack */
+	bpf_probe_read_kernel(&address, sizeof(address), &regs);
+	*n = unwind_user_global(tgid, address);
+	return bpf_map_lookup_elem(&unwind_scratch, &zero);
 }
 
 #endif

@@ -51,6 +51,8 @@ static int find_index(Elf *elf, struct fde_index *ix)
 	for (size_t i = 0; i < nph; i++) {
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
 			continue;
+		if (ph.p_filesz < 12)
+			break; /* the section was stripped, its program header left */
 		d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_BYTE);
 		if (!d || d->d_size < 12)
 			return -ENOEXEC;
