@@ -5,22 +5,27 @@
  * a look at the files that matter, then one line per item.
  */
 #include <argp.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernel_btf.h"
 #include "loader.h"
 #include "options.h"
+#include "parse.h"
 #include "stallcheck.h"
 
 struct stallcheck_opts {
 	struct output_opts output;
+	pid_t pid;
 };
 
 static const char doc[] =
 	"Report what stallkit can use on this host: kernel version, BTF, lockdown, tracefs, "
 	"cgroup v2, BPF stats, the BPF program and map types the kernel really accepts (each "
 	"loaded and attached for real), the caller's capabilities, whether libc keeps frame "
-	"pointers and has debug files, and for each stallkit tool the hook flavour it will use "
+	"pointers, unwind information and debug files, and for each stallkit tool the hook "
+	"flavour it will use "
 	"or why it cannot run.\v"
 	"Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load the test programs. "
 	"It changes nothing on the host: it mounts nothing and writes no sysctl.\n\n"
@@ -29,20 +34,30 @@ static const char doc[] =
 	"Examples:\n"
 	"  stallcheck          the report, as text\n"
 	"  stallcheck --json   the same, as one JSON document\n"
-	"  stallcheck -v       also libbpf's warnings from the probes\n";
+	"  stallcheck -v       also libbpf's warnings from the probes\n"
+	"  stallcheck -p 1234  also whether process 1234's stacks unwind through its binaries\n";
 
 static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0,
+	  "Also whether user stacks unwind through each binary PID runs code from", 1 },
 	{},
 };
 
 static error_t parse_option(int key, char *arg, struct argp_state *state)
 {
 	struct stallcheck_opts *o = state->input;
+	uint64_t v;
 
-	(void)arg;
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->output;
+		break;
+	case 'p':
+		if (parse_u64(arg, &v) || !v || v > INT32_MAX)
+			argp_error(state, "invalid PID '%s'", arg);
+		if (kill((pid_t)v, 0) && errno == ESRCH)
+			argp_error(state, "no process %s", arg);
+		o->pid = v;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -76,6 +91,8 @@ int main(int argc, char **argv)
 	}
 	host_collect(&c->host);
 	libc_collect(&c->libc);
+	if (o.pid)
+		process_collect(&c->process, o.pid);
 	/* every probe once, before any output, so libbpf's -v log does not cut into the report */
 	for (enum feature f = 0; f < FEATURE_COUNT; f++)
 		feature_available(f);

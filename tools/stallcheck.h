@@ -52,6 +52,7 @@ struct libc_facts {
 	unsigned int fp_checked;
 	unsigned int fp_with;
 
+	long unwind_rules; /* its unwind table's rows; 0: no call frame information; -1: unread */
 	char build_id[128]; /* hex; "" if the ELF has no build-id note */
 	char debug_file[PATH_MAX];
 	bool debug_file_exists;
@@ -82,15 +83,34 @@ struct tool_check {
 
 #define STALLCHECK_TOOLS 4
 
+/* -p PID: the binaries a process runs code from, and whether stacks unwind through them */
+#define PROCESS_MAX_BINARIES 128
+struct binary_unwind {
+	char path[PATH_MAX];
+	long rules; /* unwind table rows; 0: no call frame information; -1: not readable */
+};
+
+struct process_facts {
+	pid_t pid; /* 0: not asked for */
+	bool found;
+	char why[REASON_LEN];
+	struct binary_unwind binaries[PROCESS_MAX_BINARIES];
+	size_t n;
+};
+
 struct stallcheck {
 	struct host_facts host;
 	struct libc_facts libc;
 	struct tool_check tools[STALLCHECK_TOOLS];
+	struct process_facts process;
 };
 
 void host_collect(struct host_facts *h);
 void libc_collect(struct libc_facts *l);
 void tools_collect(struct tool_check *tools, const struct libc_facts *l);
+void process_collect(struct process_facts *p, pid_t pid);
+/* The rows of the unwind table of the ELF file open at fd, -1 if it cannot be read */
+long unwind_rules_of(int fd);
 
 void report_text(FILE *out, const struct stallcheck *c);
 void report_json(FILE *out, const struct stallcheck *c);

@@ -188,6 +188,7 @@ void libc_collect(struct libc_facts *l)
 		snprintf(l->why, sizeof(l->why), "cannot open it: %s", strerror(errno));
 		return;
 	}
+	l->unwind_rules = unwind_rules_of(fd);
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf) {

@@ -158,6 +158,28 @@ static void text_caps(FILE *out, const struct host_facts *h)
 		       "memory to the memory cgroup");
 }
 
+static void unwind_item(FILE *out, const char *label, long rules)
+{
+	if (rules > 0)
+		item(out, label, "yes", ".eh_frame: %ld unwind rules", rules);
+	else if (rules == 0)
+		item(out, label, "no",
+		     "no call frame information (.eh_frame_hdr): user stacks stop in it");
+	else
+		item(out, label, "?", "cannot read it");
+}
+
+static void text_process(FILE *out, const struct process_facts *p)
+{
+	if (!p->pid)
+		return;
+	fprintf(out, "\nUser stacks of PID %d\n", p->pid);
+	if (!p->found)
+		item(out, "process", "no", "%s", p->why);
+	for (size_t i = 0; i < p->n; i++)
+		unwind_item(out, p->binaries[i].path, p->binaries[i].rules);
+}
+
 static void text_libc(FILE *out, const struct libc_facts *l)
 {
 	fprintf(out, "\nUser stacks through libc\n");
@@ -173,9 +195,10 @@ static void text_libc(FILE *out, const struct libc_facts *l)
 		     l->fp_with, l->fp_checked);
 	else
 		item(out, "frame pointers", "no",
-		     "no frame pointers (stacks through libc need "
-		     "DWARF unwinding): %u of %u functions set one up",
+		     "no frame pointers (%u of %u functions set one up): stacks through libc are "
+		     "unwound by its call frame information",
 		     l->fp_with, l->fp_checked);
+	unwind_item(out, "unwind info", l->unwind_rules);
 	if (!l->build_id[0])
 		item(out, "debug file", "?", "libc has no build-id note: cannot look one up");
 	else if (l->debug_file_exists)
@@ -247,6 +270,7 @@ void report_text(FILE *out, const struct stallcheck *c)
 	text_features(out);
 	text_caps(out, &c->host);
 	text_libc(out, &c->libc);
+	text_process(out, &c->process);
 	text_tools(out, c->tools);
 }
 
@@ -320,6 +344,34 @@ static void json_features(struct json *j)
 	json_object_end(j);
 }
 
+/* rules, or null where they could not be read */
+static void json_i64_or_null(struct json *j, const char *key, long rules)
+{
+	if (rules < 0)
+		json_string(j, key, NULL);
+	else
+		json_u64(j, key, rules);
+}
+
+static void json_process(struct json *j, const struct process_facts *p)
+{
+	if (!p->pid)
+		return;
+	json_object_begin(j, "process");
+	json_u64(j, "pid", p->pid);
+	json_bool(j, "found", p->found);
+	json_reason(j, "reason", p->why);
+	json_array_begin(j, "binaries");
+	for (size_t i = 0; i < p->n; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "path", p->binaries[i].path);
+		json_i64_or_null(j, "unwind_rules", p->binaries[i].rules);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
 static void json_libc(struct json *j, const struct libc_facts *l)
 {
 	json_object_begin(j, "libc");
@@ -332,6 +384,7 @@ static void json_libc(struct json *j, const struct libc_facts *l)
 		json_string(j, "frame_pointers", NULL);
 	json_u64(j, "functions_checked", l->fp_checked);
 	json_u64(j, "functions_with_frame_pointer", l->fp_with);
+	json_i64_or_null(j, "unwind_rules", l->unwind_rules);
 	json_string(j, "build_id", l->build_id[0] ? l->build_id : NULL);
 	json_string(j, "debug_file", l->debug_file[0] ? l->debug_file : NULL);
 	json_bool(j, "debug_file_exists", l->debug_file_exists);
@@ -388,6 +441,7 @@ void report_json(FILE *out, const struct stallcheck *c)
 	json_host(&j, &c->host);
 	json_features(&j);
 	json_libc(&j, &c->libc);
+	json_process(&j, &c->process);
 	json_object_begin(&j, "tools");
 	for (size_t i = 0; i < STALLCHECK_TOOLS; i++)
 		json_tool(&j, &c->tools[i]);

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 TRACEFS_MAGIC = 0x74726163
@@ -290,6 +291,41 @@ class StallcheckTest(unittest.TestCase):
         self.assertEqual(run.stdout, "")
         self.assertIn("root", run.stderr)
         self.assertIn("CAP_BPF", run.stderr)
+
+    def test_process_unwind_info(self):
+        """-p PID: every binary the process runs code from, with the rules of its unwind
+        table; a binary stripped of .eh_frame has none, libc has them."""
+        tmp = tempfile.TemporaryDirectory(prefix="stallkit-test-")
+        self.addCleanup(tmp.cleanup)
+        binary = os.path.join(tmp.name, "noinfo")
+        fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
+                               "target.c")
+        subprocess.run(["gcc", "-O2", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables",
+                        "-o", binary, fixture], check=True)
+        subprocess.run(["objcopy", "--remove-section=.eh_frame",
+                        "--remove-section=.eh_frame_hdr", binary], check=True)
+        p = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.stdin.close)
+        p.stdout.readline()
+        run = subprocess.run([self.path, "--json", "-p", str(p.pid)], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        process = json.loads(run.stdout)["process"]
+        with open(f"/proc/{p.pid}/maps") as f:
+            mapped = {line.split()[5] for line in f
+                      if len(line.split()) > 5 and "x" in line.split()[1]
+                      and line.split()[5].startswith("/")}
+        rules = {b["path"]: b["unwind_rules"] for b in process["binaries"]}
+        self.assertEqual(set(rules), mapped)
+        self.assertEqual(rules[binary], 0)
+        self.assertGreater(rules[self.doc["libc"]["path"]], 1000)
+        self.assertEqual(self.doc["libc"]["unwind_rules"], rules[self.doc["libc"]["path"]])
+
+    def test_process_that_does_not_exist(self):
+        run = subprocess.run([self.path, "-p", "999999999"], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("no process 999999999", run.stderr)
 
 
 if __name__ == "__main__":
