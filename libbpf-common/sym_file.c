@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -364,6 +365,37 @@ static size_t dwarf_frames(struct sym_file *f, uint64_t lookup, uint64_t report,
 	return n;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - start->tv_sec + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * The file's debug information, looked for once: where a local copy is missing, libdwfl asks
+ * the debuginfod servers of DEBUGINFOD_URLS by build-id (DEBUGINFOD_TIMEOUT, which
+ * symbolizer_new() sets).  A search that took long and found nothing means a server that is
+ * slow or unreachable: no more fetches this run, so that one cannot stall a report twice.
+ */
+static void debuginfo_seek(struct sym_file *f)
+{
+	struct timespec start;
+	Dwarf_Addr bias;
+	double took;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (dwfl_module_getdwarf(f->mod, &bias) || !getenv("DEBUGINFOD_URLS"))
+		return;
+	took = seconds_since(&start);
+	if (took > DEBUGINFOD_GIVE_UP_S) {
+		fprintf(stderr, "note: debuginfod found nothing for %s in %.1fs: no more fetches "
+			"this run\n", f->path, took);
+		unsetenv("DEBUGINFOD_URLS");
+	}
+}
+
 size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
 			struct sym_frame *out, size_t max)
 {
@@ -384,6 +416,10 @@ size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, ui
 	out[0] = base;
 	if (!load(f))
 		return 1;
+	if (!f->debuginfo_sought) {
+		f->debuginfo_sought = true;
+		debuginfo_seek(f);
+	}
 	n = dwarf_frames(f, lookup, report, &base, out, max);
 	if (n)
 		return n;

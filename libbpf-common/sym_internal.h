@@ -9,6 +9,8 @@
 #include "symbolizer.h"
 
 #define SYM_BUILD_ID_MAX 64 /* bytes; hex is twice that */
+#define DEBUGINFOD_TIMEOUT_S "5" /* a fetch without progress for that long gives up */
+#define DEBUGINFOD_GIVE_UP_S 2.0 /* a search this slow that found nothing ends the fetching */
 
 struct sym_segment {
 	uint64_t vaddr;
@@ -32,6 +34,7 @@ struct sym_file {
 	Dwfl *dwfl;	      /* loaded on first use */
 	Dwfl_Module *mod;
 	bool load_failed;
+	bool debuginfo_sought; /* locally, then from debuginfod */
 	char **strings; /* names this file's frames point to that libdw does not own */
 	size_t nstrings;
 	void *names;	/* tsearch tree of strings, so each is kept once */

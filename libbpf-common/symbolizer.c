@@ -122,6 +122,8 @@ struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 	elf_version(EV_CURRENT);
 	if (!s)
 		return NULL;
+	/* the user's own settings win; libdebuginfod's default is 90 s */
+	setenv("DEBUGINFOD_TIMEOUT", DEBUGINFOD_TIMEOUT_S, 0);
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
 	s->cache = sym_cache_new(opts && opts->cache_entries ? opts->cache_entries :
 							       DEFAULT_CACHE_ENTRIES);

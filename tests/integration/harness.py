@@ -79,8 +79,8 @@ class Unprivileged(unittest.TestCase):
         self.require_programs("ip")
         return DnsNamespace(self)
 
-    def tracer(self, name, *args):
-        return Tracer(self, name, args)
+    def tracer(self, name, *args, env=None):
+        return Tracer(self, name, args, env)
 
     def run_tool(self, name, *args, timeout=60, **kwargs):
         """Runs a tool to completion: (returncode, stdout, stderr), never a sanitizer's
@@ -280,9 +280,9 @@ class DnsNamespace:
 class Tracer:
     """A tool running in the background; started() returns once it has attached."""
 
-    def __init__(self, test, name, args):
+    def __init__(self, test, name, args, env=None):
         self.proc = test.start([tool(name), *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, env=env)
         self.stderr_lines = []
         self.attached = threading.Event()
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)

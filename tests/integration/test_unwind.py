@@ -7,8 +7,10 @@ ends with a mark that the footer counts by module."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
+import urllib.request
 
 from harness import Test, json_documents
 
@@ -300,3 +302,81 @@ class Unwind(Test):
                    and s["count"] > 1000]
         self.assertEqual(names(main["user_stack"])[-4:],
                          ["main", "__libc_start_call_main", "__libc_start_main_impl", "_start"])
+
+    def stripped_target(self):
+        """target.c built with debug information, then stripped of it: (the binary, its
+        separate debug file in a directory of its own, its build-id)."""
+        binary = self.build("target.c", "target")
+        served = os.path.join(self.tmp.name, "served")
+        os.mkdir(served)
+        debug = os.path.join(served, "target.debug")
+        subprocess.run(["objcopy", "--only-keep-debug", binary, debug], check=True)
+        subprocess.run(["objcopy", "--strip-all", binary], check=True)
+        notes = subprocess.run(["readelf", "-n", binary], capture_output=True, text=True,
+                               check=True).stdout
+        build_id = re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
+        return binary, served, build_id
+
+    def trace_target(self, binary, env):
+        """offcputime -p of the target while it blocks ten times in read(): its report."""
+        p = self.start([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U", env=env)
+        for _ in range(10):
+            time.sleep(0.02)
+            p.stdin.write("x")
+            p.stdin.flush()
+        p.stdin.close()
+        self.assertEqual(p.wait(30), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        (s,) = [s for s in doc["stacks"] if any(f["module"] == binary for f in s["user_stack"])]
+        return [f for f in s["user_stack"] if f["module"] == binary], err
+
+    def test_debuginfod(self):
+        """A stripped binary whose debug file only a debuginfod server on 127.0.0.1 has:
+        with DEBUGINFOD_URLS, its frames come out with function and file:line."""
+        self.require_programs("debuginfod", "readelf")
+        binary, served, build_id = self.stripped_target()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = self.start(["debuginfod", "-p", str(port), "-F", served, "-d",
+                             os.path.join(self.tmp.name, "debuginfod.sqlite"), "-t", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):  # until it has scanned the directory
+            try:
+                urllib.request.urlopen(f"{url}/buildid/{build_id}/debuginfo", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.fail("debuginfod did not serve the debug file")
+        env = dict(os.environ, DEBUGINFOD_URLS=url,
+                   DEBUGINFOD_CACHE_PATH=os.path.join(self.tmp.name, "cache"))
+        frames, _ = self.trace_target(binary, env)
+        (main,) = [f for f in frames if f["function"] == "main"]
+        self.assertTrue(main["file"].endswith("fixtures/target.c"), main)
+        self.assertGreater(main["line"], 0)
+        self.assertTrue(os.path.isdir(os.path.join(self.tmp.name, "cache", build_id)))
+        server.terminate()
+
+    def test_debuginfod_unreachable(self):
+        """A server that accepts and never answers: the report still comes, the frames
+        module+offset, and the tool says it gave up fetching."""
+        binary, _, _ = self.stripped_target()
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(16)
+            url = "http://127.0.0.1:%d" % silent.getsockname()[1]
+            env = dict(os.environ, DEBUGINFOD_URLS=url,
+                       DEBUGINFOD_CACHE_PATH=os.path.join(self.tmp.name, "cache"))
+            frames, err = self.trace_target(binary, env)
+        self.assertTrue(frames)
+        for f in frames:
+            self.assertIsNone(f["function"], f)
+            self.assertGreater(f["module_offset"], 0)
+        self.assertIn("debuginfod found nothing", err)
+
