@@ -19,11 +19,12 @@
 #include <bpf/bpf.h>
 #include "proc_maps.h"
 #include "procfs.h"
+#include "unwind_space.h"
 #include "unwinder_internal.h"
 
 #define MAX_EXEC_SEGMENTS 4
 #define PROCESSES_MAX	  4096
-#define PAGES_MAX	  (1 << 20)
+#define PAGES_MAX	  (1 << 17) /* host-wide, 14000 were seen for 1M rows */
 
 struct binary {
 	dev_t dev;
@@ -33,7 +34,9 @@ struct binary {
 		  * pointers */
 	enum unwind_mapping_kind kind;
 	__u32 table;
-	struct unwind_table rows; /* kept for unwinder_finish() */
+	struct unwind_table rows; /* kept for unwinder_finish() and eviction */
+	__u32 rows_start;	  /* where in the BPF half's array */
+	unsigned int users;	  /* mappings of the processes told to the BPF half */
 	/* executable load segments: page-aligned file offset -> virtual address */
 	uint64_t seg_offset[MAX_EXEC_SEGMENTS];
 	uint64_t seg_vaddr[MAX_EXEC_SEGMENTS];
@@ -41,13 +44,21 @@ struct binary {
 	struct binary *next;
 };
 
+/* A process told to the BPF half, and the binaries of its mappings (a binary once a mapping) */
+struct tracked {
+	pid_t pid;
+	struct binary **binaries;
+	size_t n;
+};
+
 struct unwinder {
 	struct unwinder_maps maps;
 	struct binary *binaries;
-	size_t rows_used, rows_cap, pages;
+	struct unwind_space space; /* of the rows array */
+	size_t pages;
 	__u32 next_table;
-	pid_t *pids; /* processes told to the BPF half */
-	size_t npids, pids_cap;
+	struct tracked *procs;
+	size_t nprocs, procs_cap;
 	struct unwind_process *scratch;
 	struct snapshot *snapshot;
 	uint64_t build_ns;
@@ -89,14 +100,14 @@ static void note_segments(Elf *elf, struct binary *b)
 	}
 }
 
-/* The span of rows that covers each page of the table's code */
-static int send_pages(struct unwinder *u, const struct unwind_table *t, __u32 table)
+/* The span of rows that covers each page of the table's code, its rows starting at base in
+ * the array: how many pages (keys and values malloc'ed), or -ENOMEM */
+static long table_pages(const struct unwind_table *t, __u32 table, __u32 base,
+			struct unwind_page_key **keys_out, struct unwind_page **values_out)
 {
 	size_t n = 0, cap = 0, first = 0;
 	struct unwind_page_key *keys = NULL;
 	struct unwind_page *values = NULL;
-	__u32 count;
-	int err = 0;
 
 	for (__u64 page = t->rows[0].pc >> UNWIND_PAGE_SHIFT;
 	     page <= t->rows[t->count - 1].pc >> UNWIND_PAGE_SHIFT; page++) {
@@ -110,60 +121,114 @@ static int send_pages(struct unwinder *u, const struct unwind_table *t, __u32 ta
 		if (first == last && t->rows[first].rule == UNWIND_NONE)
 			continue; /* no code described here */
 		if (n == cap) {
+			void *k, *v;
+
 			cap = cap ? 2 * cap : 256;
-			keys = realloc(keys, cap * sizeof(*keys));
-			values = realloc(values, cap * sizeof(*values));
-			if (!keys || !values) {
-				err = -ENOMEM;
-				goto out;
+			k = realloc(keys, cap * sizeof(*keys));
+			v = realloc(values, cap * sizeof(*values));
+			keys = k ? k : keys;
+			values = v ? v : values;
+			if (!k || !v) {
+				free(keys);
+				free(values);
+				return -ENOMEM;
 			}
 		}
 		keys[n] = (struct unwind_page_key){ .table = table, .page = page };
-		values[n++] = (struct unwind_page){ .first = u->rows_used + first,
-						    .count = last - first + 1 };
+		values[n++] = (struct unwind_page){ .first = base + first, .count = last - first + 1 };
 	}
-	if (u->pages + n > PAGES_MAX) {
+	*keys_out = keys;
+	*values_out = values;
+	return n;
+}
+
+static int send_pages(struct unwinder *u, const struct unwind_table *t, __u32 table, __u32 base)
+{
+	struct unwind_page_key *keys;
+	struct unwind_page *values;
+	long n = table_pages(t, table, base, &keys, &values);
+	__u32 count = n;
+	int err = 0;
+
+	if (n < 0)
+		return n;
+	if (u->pages + n > PAGES_MAX)
 		err = -ENOSPC;
-		goto out;
-	}
-	count = n;
-	if (n && bpf_map_update_batch(bpf_map__fd(u->maps.pages), keys, values, &count, NULL))
+	else if (n && bpf_map_update_batch(bpf_map__fd(u->maps.pages), keys, values, &count, NULL))
 		err = -errno;
-	u->pages += n;
-out:
+	else
+		u->pages += n;
 	free(keys);
 	free(values);
 	return err;
 }
 
+/* Tables no process maps any more leave the BPF half, to make room */
+static void evict_unused(struct unwinder *u)
+{
+	struct binary **link = &u->binaries;
+
+	while (*link) {
+		struct binary *b = *link;
+		struct unwind_page_key *keys;
+		struct unwind_page *values;
+		long n;
+
+		if (b->users || b->kind != UNWIND_MAP_TABLE) {
+			link = &b->next;
+			continue;
+		}
+		n = table_pages(&b->rows, b->table, b->rows_start, &keys, &values);
+		for (long i = 0; i < n; i++)
+			bpf_map_delete_elem(bpf_map__fd(u->maps.pages), &keys[i]);
+		if (n > 0) {
+			u->pages -= n;
+			free(keys);
+			free(values);
+		}
+		unwind_space_give(&u->space, b->rows_start, b->rows.count);
+		unwind_table_free(&b->rows);
+		*link = b->next;
+		free(b);
+	}
+}
+
 static int send_table(struct unwinder *u, const struct unwind_table *t, struct binary *b)
 {
 	__u32 *keys, count = t->count;
+	long start = unwind_space_take(&u->space, t->count);
 	int err = 0;
 
-	if (u->rows_used + t->count > u->rows_cap) {
+	if (start < 0) {
+		evict_unused(u);
+		start = unwind_space_take(&u->space, t->count);
+	}
+	if (start < 0) {
 		b->kind = UNWIND_MAP_FULL;
 		return 0;
 	}
 	keys = malloc(t->count * sizeof(*keys));
-	if (!keys)
+	if (!keys) {
+		unwind_space_give(&u->space, start, t->count);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < t->count; i++)
-		keys[i] = u->rows_used + i;
+		keys[i] = start + i;
 	if (bpf_map_update_batch(bpf_map__fd(u->maps.rows), keys, t->rows, &count, NULL))
 		err = -errno;
 	free(keys);
 	b->table = u->next_table;
 	if (!err)
-		err = send_pages(u, t, b->table);
-	if (err == -ENOSPC) {
+		err = send_pages(u, t, b->table, start);
+	if (err) {
+		unwind_space_give(&u->space, start, t->count);
+		if (err != -ENOSPC)
+			return err;
 		b->kind = UNWIND_MAP_FULL;
 		return 0;
 	}
-	if (err)
-		return err;
 	u->next_table++;
-	u->rows_used += t->count;
+	b->rows_start = start;
 	b->kind = UNWIND_MAP_TABLE;
 	return 0;
 }
@@ -261,7 +326,7 @@ static struct binary *binary_of(struct unwinder *u, const struct proc_map *m, in
 
 /* A mapping for the BPF half; false if it is none of its business */
 static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
-		       struct unwind_mapping *out, bool *v8)
+		       struct unwind_mapping *out, bool *v8, struct binary **used)
 {
 	struct binary *b;
 
@@ -271,6 +336,9 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 		return true;
 	}
 	b = binary_of(u, m, fd);
+	*used = b;
+	if (b)
+		b->users++; /* at once: a later table's room must not come from this one */
 	if (!b && m->inode)
 		out->kind = UNWIND_MAP_NO_INFO; /* a file that could not be read */
 	if (!b)
@@ -290,22 +358,32 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 	return true;
 }
 
-static int remember_pid(struct unwinder *u, pid_t pid)
+static struct tracked *tracked_of(struct unwinder *u, pid_t pid)
 {
-	for (size_t i = 0; i < u->npids; i++)
-		if (u->pids[i] == pid)
-			return 0;
-	if (u->npids == u->pids_cap) {
-		size_t cap = u->pids_cap ? 2 * u->pids_cap : 64;
-		pid_t *pids = realloc(u->pids, cap * sizeof(*pids));
+	for (size_t i = 0; i < u->nprocs; i++)
+		if (u->procs[i].pid == pid)
+			return &u->procs[i];
+	if (u->nprocs == u->procs_cap) {
+		size_t cap = u->procs_cap ? 2 * u->procs_cap : 64;
+		struct tracked *procs = realloc(u->procs, cap * sizeof(*procs));
 
-		if (!pids)
-			return -ENOMEM;
-		u->pids = pids;
-		u->pids_cap = cap;
+		if (!procs)
+			return NULL;
+		u->procs = procs;
+		u->procs_cap = cap;
 	}
-	u->pids[u->npids++] = pid;
-	return 0;
+	u->procs[u->nprocs] = (struct tracked){ .pid = pid };
+	return &u->procs[u->nprocs++];
+}
+
+/* The binaries it used are used no more by this process */
+static void tracked_release(struct tracked *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		t->binaries[i]->users--;
+	free(t->binaries);
+	t->binaries = NULL;
+	t->n = 0;
 }
 
 /* A process's executable mappings, each with its file open */
@@ -356,25 +434,41 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 {
 	struct unwind_process *p = u->scratch;
 	struct snapshot *snap = u->snapshot;
+	struct binary **used;
+	struct tracked *t;
 	__u32 key = pid;
 	bool v8 = false;
+	size_t nused = 0;
 	int err;
 
 	err = snapshot_take(snap, pid);
 	if (err)
 		return err;
+	used = calloc(snap->n ? snap->n : 1, sizeof(*used));
+	t = tracked_of(u, pid);
+	if (!used || !t) {
+		free(used);
+		snapshot_free(snap);
+		return -ENOMEM;
+	}
 	p->count = 0;
-	for (size_t i = 0; i < snap->n; i++)
-		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &v8))
+	for (size_t i = 0; i < snap->n; i++) {
+		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &v8,
+			       &used[nused]))
 			p->count++;
+		nused += used[nused] != NULL;
+	}
 	snapshot_free(snap);
 	/* a process that runs V8: its anonymous code is V8's JIT code */
 	for (__u32 i = 0; v8 && i < p->count; i++)
 		if (p->maps[i].kind == UNWIND_MAP_ANON)
 			p->maps[i].flags |= UNWIND_FP_WITHOUT_INFO;
+	tracked_release(t); /* its mappings of before, if it was told before */
+	t->binaries = used;
+	t->n = nused;
 	if (bpf_map_update_elem(bpf_map__fd(u->maps.processes), &key, p, BPF_ANY))
 		return -errno;
-	return remember_pid(u, pid);
+	return 0;
 }
 
 static int on_request(void *ctx, void *data, size_t size)
@@ -393,15 +487,17 @@ static void forget_exited(struct unwinder *u)
 {
 	size_t w = 0;
 
-	for (size_t i = 0; i < u->npids; i++) {
-		__u32 key = u->pids[i];
+	for (size_t i = 0; i < u->nprocs; i++) {
+		__u32 key = u->procs[i].pid;
 
-		if (kill(u->pids[i], 0) && errno == ESRCH)
+		if (kill(u->procs[i].pid, 0) && errno == ESRCH) {
 			bpf_map_delete_elem(bpf_map__fd(u->maps.processes), &key);
-		else
-			u->pids[w++] = u->pids[i];
+			tracked_release(&u->procs[i]);
+		} else {
+			u->procs[w++] = u->procs[i];
+		}
 	}
-	u->npids = w;
+	u->nprocs = w;
 }
 
 /* Each process may ask again: at most once a second, however often its stacks run into code
@@ -448,11 +544,11 @@ struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer 
 		return NULL;
 	}
 	u->maps = *m;
-	u->rows_cap = bpf_map__max_entries(m->rows);
 	u->scratch = calloc(1, sizeof(*u->scratch));
 	u->snapshot = calloc(1, sizeof(*u->snapshot));
 	elf_version(EV_CURRENT);
-	if (!u->scratch || !u->snapshot || ring_buffer__add(rb, bpf_map__fd(m->requests), on_request, u)) {
+	if (!u->scratch || !u->snapshot ||
+	    unwind_space_init(&u->space, bpf_map__max_entries(m->rows)) || ring_buffer__add(rb, bpf_map__fd(m->requests), on_request, u)) {
 		warn("setting up the user-stack unwinder");
 		unwinder_free(u);
 		return NULL;
@@ -465,6 +561,9 @@ void unwinder_free(struct unwinder *u)
 {
 	if (!u)
 		return;
+	for (size_t i = 0; i < u->nprocs; i++)
+		tracked_release(&u->procs[i]); /* before the binaries they count on */
+	free(u->procs);
 	while (u->binaries) {
 		struct binary *next = u->binaries->next;
 
@@ -472,7 +571,7 @@ void unwinder_free(struct unwinder *u)
 		free(u->binaries);
 		u->binaries = next;
 	}
-	free(u->pids);
+	unwind_space_free(&u->space);
 	free(u->scratch);
 	free(u->snapshot);
 	free(u);
@@ -481,8 +580,8 @@ void unwinder_free(struct unwinder *u)
 void unwinder_stats(const struct unwinder *u, struct unwinder_stats *out)
 {
 	*out = (struct unwinder_stats){
-		.rows = u->rows_used, .rows_cap = u->rows_cap, .pages = u->pages,
-		.processes = u->npids, .build_ns = u->build_ns,
+		.rows = u->space.used, .rows_cap = u->space.size, .pages = u->pages,
+		.processes = u->nprocs, .build_ns = u->build_ns,
 	};
 	for (const struct binary *b = u->binaries; b; b = b->next) {
 		out->binaries += b->kind == UNWIND_MAP_TABLE;

@@ -31,7 +31,7 @@ struct unwinder_maps {
 				 (skel)->maps.unwind_processes, (skel)->maps.unwind_requested, \
 				 (skel)->maps.unwind_requests })
 
-#define UNWINDER_ROWS_DEFAULT 1048576 /* 8 MiB: the tables of python3, node and libc five times */
+#define UNWINDER_ROWS_DEFAULT (2 << 20) /* 16 MiB: host-wide, 40 processes mapped 1M rows at once */
 
 /* Before the skeleton loads: room for rows table rows (0: the default) */
 int unwinder_size(const struct unwinder_maps *m, size_t rows);
