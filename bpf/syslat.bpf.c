@@ -188,6 +188,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		note_file(regs, nr, tid);
 	if (syslat_cfg.need_args)
 		note_args(regs, nr);
+	if (syslat_cfg.need_stacks)
+		unwind_prepare(tgid);
 	*start = (bpf_ktime_get_ns() - syslat_cfg.time_base_ns) << SYSLAT_START_NR_BITS | nr;
 	return 0;
 }
@@ -300,19 +302,21 @@ static __always_inline void record_by_key(struct syslat_key *key, __u64 latency,
 	bin_add(key, hist_bucket(latency));
 }
 
-/* Where the call came from: both stacks (the user stack by the unwinder) */
-static __always_inline void note_stacks(void *ctx, struct pt_regs *regs, __u32 tgid,
+/* Where the call came from: both stacks (the user stack by the unwinder, already in user;
+ * with a copy of the stack top when the process's tables were not ready) */
+static __always_inline void note_stacks(void *ctx, struct pt_regs *regs,
+					const struct stack_frames *user, __u32 n, bool copy,
 					struct syslat_stack_event *se)
 {
-	struct stack_frames *user = unwind_user_scratch(tgid, regs, &se->user_frames);
-	long n;
+	long k;
 
+	se->user_frames = user ? n : 0;
 	if (user)
 		__builtin_memcpy(se->user_stack, user->ips, sizeof(se->user_stack));
-	else
-		se->user_frames = 0;
-	n = bpf_get_stack(ctx, se->kernel_stack, sizeof(se->kernel_stack), 0);
-	se->kernel_frames = n > 0 ? n / sizeof(__u64) : 0;
+	if (copy)
+		unwind_copy_take(&se->copy, regs);
+	k = bpf_get_stack(ctx, se->kernel_stack, sizeof(se->kernel_stack), 0);
+	se->kernel_frames = k > 0 ? k / sizeof(__u64) : 0;
 	if (!se->user_frames || !se->kernel_frames)
 		loss_count(LOSS_STACK_READ);
 }
@@ -321,18 +325,29 @@ static __always_inline void emit_event(void *ctx, struct pt_regs *regs, __u32 nr
 				       __u64 latency, long ret, __u32 tgid, __u32 tid)
 {
 	__u8 fd_arg = syslat_cfg.fd_arg[nr & (SYSLAT_MAX_NR - 1)];
+	const __u32 stack_size = offsetof(struct syslat_stack_event, copy);
+	struct stack_frames *user = NULL;
 	struct syslat_event *e;
 	struct syslat_args *a;
+	bool copy = false;
+	__u32 n = 0;
 
-	/* rodata: the verifier sees one constant size */
-	e = bpf_ringbuf_reserve(&events, syslat_cfg.need_stacks ?
-					 sizeof(struct syslat_stack_event) : sizeof(*e), 0);
+	if (syslat_cfg.need_stacks) {
+		user = unwind_user_scratch(tgid, regs, &n);
+		copy = user && unwind_wants_copy(user, n);
+	}
+	/* each call site one constant size, as the verifier wants (rodata decides the second) */
+	if (copy)
+		e = bpf_ringbuf_reserve(&events, sizeof(struct syslat_stack_event), 0);
+	else
+		e = bpf_ringbuf_reserve(&events, syslat_cfg.need_stacks ? stack_size : sizeof(*e),
+					0);
 	if (!e) {
 		loss_count(LOSS_RINGBUF_FULL);
 		return;
 	}
 	if (syslat_cfg.need_stacks)
-		note_stacks(ctx, regs, tgid, (struct syslat_stack_event *)e);
+		note_stacks(ctx, regs, user, n, copy, (struct syslat_stack_event *)e);
 	a = bpf_task_storage_get(&start_args, bpf_get_current_task_btf(), NULL, 0);
 	if (a) {
 		__builtin_memcpy(e->args, a->args, sizeof(e->args));

@@ -105,6 +105,14 @@ static __always_inline const struct unwind_process *unwind_process_of(__u32 tgid
 	return bpf_map_lookup_elem(&unwind_processes, &parent);
 }
 
+/* Asks userspace for a process's tables ahead of its first stack: at the start of a call whose
+ * stack is taken at its end, which may be the process's last moment (a short-lived sleep) */
+static __always_inline void unwind_prepare(__u32 tgid)
+{
+	if (!unwind_process_of(tgid))
+		unwind_request(tgid);
+}
+
 /* Binary searches run as bpf_loop() callbacks: the verifier checks a body once, where an
  * unrolled search multiplies its states by every branch of every step */
 struct unwind_search {
@@ -386,8 +394,8 @@ static long unwind_frame_cb(__u32 i, void *ctx)
 /*
  * Unwinds the user stack of the current thread (of process tgid) from its user registers
  * (regs: the address of a struct pt_regs in the kernel: a syscall's, a uprobe's,
- * bpf_task_pt_regs()) into the per-CPU scratch, innermost first, ending with a mark unless it
- * reached the thread's first frame; the rest is zero.  Returns the number of entries written,
+ * bpf_task_pt_regs()) into the per-CPU scratch, innermost first, ending with a mark that says
+ * why it ends (UNWIND_STOP_ROOT: it reached the thread's first frame); the rest is zero.  Returns the number of entries written,
  * mark included.
  *
  * A global function: the verifier checks it once, on its own, rather than again for every
@@ -423,7 +431,7 @@ __noinline int unwind_user_global(__u32 tgid, __u64 regs)
 		unwind_request(tgid); /* perhaps code mapped since its mappings were read */
 mark:
 #endif
-	if (st.stop != UNWIND_STOP_ROOT && st.n < STACK_MAX_DEPTH)
+	if (st.n < STACK_MAX_DEPTH) /* the root's mark too: the stack is known complete */
 		out->ips[st.n++ & (STACK_MAX_DEPTH - 1)] = UNWIND_MARK(st.stop);
 	return st.n;
 }

@@ -87,8 +87,8 @@ struct unwind_process {
 };
 
 /*
- * Why a stack ends.  A stack that does not reach the thread's first frame ends with a mark,
- * UNWIND_MARK(stop), in place of the next frame; the frame before it is where unwinding stopped.
+ * Why a stack ends: a mark, UNWIND_MARK(stop), in place of the next frame.  UNWIND_STOP_ROOT
+ * says the stack is complete; any other, that the frame before it is where unwinding stopped.
  */
 enum unwind_stop {
 	UNWIND_STOP_ROOT,	 /* not a mark: the stack is complete */

@@ -235,21 +235,27 @@ size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *ad
 			     struct sym_frame *out, size_t max, bool *truncated)
 {
 	struct sym_process *p = sym_process_find(s, pid);
+	bool complete = false;
 	size_t written = 0;
 
 	if (!p && sym_process_note(s, pid) == 0)
 		p = sym_process_find(s, pid);
 	for (size_t i = 0; i < n && written < max; i++) {
 		if (UNWIND_IS_MARK(addrs[i])) {
-			stop_frame(addrs[i], written ? &out[written - 1] : NULL, &out[written]);
-			written++;
+			complete = UNWIND_MARK_STOP(addrs[i]) == UNWIND_STOP_ROOT;
+			if (!complete) {
+				stop_frame(addrs[i], written ? &out[written - 1] : NULL,
+					   &out[written]);
+				written++;
+			}
 			break;
 		}
 		written += user_frames(s, p, addrs[i], i == 0, out + written, max - written);
 	}
+	/* without a mark (a frame-pointer walk), the last frame's name says */
 	if (truncated)
-		*truncated = !written || out[written - 1].kind == SYM_FRAME_STOP ||
-			     !is_thread_root(out[written - 1].function);
+		*truncated = !complete && (!written || out[written - 1].kind == SYM_FRAME_STOP ||
+					   !is_thread_root(out[written - 1].function));
 	return written;
 }
 

@@ -67,9 +67,10 @@ int symbolizer_note_process_once(struct symbolizer *s, pid_t pid);
 /*
  * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are
  * return addresses (looked up at addr - 1, reported as given).  Inlined calls become frames of
- * their own; the unwinder's mark (bpf/unwind.h) becomes a SYM_FRAME_STOP frame.  Returns the
- * number of frames written (at most max).  *truncated, if given, tells whether the stack ends
- * before the thread's start (_start, start_thread, clone, or a mark).
+ * their own; the unwinder's mark (bpf/unwind.h) becomes a SYM_FRAME_STOP frame, or none where
+ * it says the stack is complete.  Returns the number of frames written (at most max).
+ * *truncated, if given, tells whether the stack ends before the thread's start (by the mark;
+ * without one, by the last frame's name: _start, start_thread, clone).
  */
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated);

@@ -175,7 +175,7 @@ size_t unwinder_finish(struct unwinder *u, pid_t pid, const __u64 *stack, size_t
 	}
 	if (stop == UNWIND_GO_ON)
 		stop = UNWIND_STOP_DEPTH;
-	if (stop != UNWIND_STOP_ROOT && k < max)
+	if (k < max)
 		out[k++] = UNWIND_MARK(stop);
 	return k;
 }

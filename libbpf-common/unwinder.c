@@ -61,6 +61,7 @@ struct unwinder {
 	size_t nprocs, procs_cap;
 	struct unwind_process *scratch;
 	struct snapshot *snapshot;
+	struct symbolizer *sym;
 	uint64_t build_ns;
 	time_t last_sweep;
 };
@@ -444,6 +445,8 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	err = snapshot_take(snap, pid);
 	if (err)
 		return err;
+	if (u->sym)
+		symbolizer_note_process(u->sym, pid);
 	used = calloc(snap->n ? snap->n : 1, sizeof(*used));
 	t = tracked_of(u, pid);
 	if (!used || !t) {
@@ -469,6 +472,12 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(u->maps.processes), &key, p, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+void unwinder_set_symbolizer(struct unwinder *u, struct symbolizer *sym)
+{
+	if (u)
+		u->sym = sym;
 }
 
 static int on_request(void *ctx, void *data, size_t size)

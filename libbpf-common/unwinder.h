@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "options.h"
+#include "symbolizer.h"
 #include "unwind.h"
 
 struct unwinder_maps {
@@ -46,6 +47,10 @@ struct unwinder;
 struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer *rb,
 			      const struct target_opts *targets);
 void unwinder_free(struct unwinder *u);
+
+/* The symbolizer that notes each process when the unwinder reads it (NULL: none): a process
+ * whose first stack ends its life (a short-lived command) still has its frames named */
+void unwinder_set_symbolizer(struct unwinder *u, struct symbolizer *sym);
 
 /* Tells the BPF half pid's executable mappings, building the tables it lacks: 0 or -errno */
 int unwinder_add_process(struct unwinder *u, pid_t pid);

@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
 		goto free_report;
 	tracker.unw = unw;
+	unwinder_set_symbolizer(unw, sym);
 	if (loader_attach_hooks(&hook, 1) ||
 	    resolver_probes_attach(&probes, skel->progs.call_enter, skel->progs.call_exit,
 				   &o.target, o.output.verbose))

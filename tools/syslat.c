@@ -5,6 +5,7 @@
 #include <argp.h>
 #include <err.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +225,8 @@ static int configure(struct syslat_bpf *skel, const struct syslat_opts *o)
 	    bpf_map__set_max_entries(skel->maps.start_files, cfg->need_fd ? pid_max() : 1) ||
 	    bpf_map__set_max_entries(skel->maps.slots, o->report.key_by ? 1 : cfg->nslots))
 		return -1;
-	/* stack events are 1.4 KiB: room for a burst of a few hundred */
+	/* stack events are 1.6 KiB (18 KiB with a copy of the stack: a process's first calls):
+	 * room for a burst of hundreds */
 	if (bpf_map__set_max_entries(skel->maps.events, !o->min_ns ? getpagesize() :
 							o->stacks   ? 1024 * 1024 :
 								      256 * 1024))
@@ -244,8 +246,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct syslat_event))
 		return 0;
 	report_event(stdout, ec->opts->output.json, data);
-	if (ec->opts->stacks && size >= sizeof(struct syslat_stack_event))
-		stacks_add(ec->stacks, data);
+	if (ec->opts->stacks && size >= offsetof(struct syslat_stack_event, copy))
+		stacks_add(ec->stacks, data,
+			   size >= sizeof(struct syslat_stack_event) ?
+				   &((const struct syslat_stack_event *)data)->copy :
+				   NULL);
 	return 0;
 }
 
@@ -322,6 +327,8 @@ int main(int argc, char **argv)
 	}
 	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
 		goto out;
+	stacks.unw = unw;
+	unwinder_set_symbolizer(unw, stacks.sym);
 	if (collector_init(&col, skel) || loader_attach_hooks(hooks, ARRAY_LEN(hooks)))
 		goto out;
 	if (session_begin(&sess, &o.timing, &o.target, rb,

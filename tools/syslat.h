@@ -9,6 +9,7 @@
 #include "filter.h" /* the skeleton's rodata holds a filter_config */
 #include "histogram.h"
 #include "stacks.h"
+#include "unwind.h"
 #include "sockinfo.h"
 
 #define SYSLAT_MAX_NR	  512 /* syscall numbers are below this on every supported arch
@@ -129,6 +130,7 @@ struct syslat_stack_event {
 	__u32 kernel_frames;
 	__u64 user_stack[STACK_MAX_DEPTH]; /* innermost first, perhaps ending with a mark */
 	__u64 kernel_stack[SYSLAT_STACK_DEPTH];
+	struct unwind_copy copy; /* only when the tables were not ready (unwind_wants_copy) */
 };
 
 #endif

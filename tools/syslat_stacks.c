@@ -20,7 +20,9 @@ int stacks_init(struct syslat_stacks *st, __u64 min_ns)
 	return st->sym ? 0 : -1;
 }
 
-void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
+/* copy: the stack top, when the process's tables were not ready; else NULL */
+void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e,
+		const struct unwind_copy *copy)
 {
 	struct syslat_stack key, *item;
 
@@ -33,8 +35,9 @@ void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e)
 	key.kernel_frames = e->kernel_frames < SYSLAT_STACK_DEPTH ? e->kernel_frames :
 								   SYSLAT_STACK_DEPTH;
 	memcpy(key.kernel, e->kernel_stack, key.kernel_frames * sizeof(__u64));
-	key.user_frames = MIN(e->user_frames, STACK_MAX_DEPTH);
-	memcpy(key.user, e->user_stack, key.user_frames * sizeof(__u64));
+	key.user_frames = unwinder_finish(st->unw, e->call.pid, e->user_stack,
+					  MIN(e->user_frames, STACK_MAX_DEPTH), copy, key.user,
+					  ARRAY_LEN(key.user));
 
 	item = rows_get(&st->rows, &key);
 	if (!item)

@@ -9,6 +9,7 @@
 #include "rows.h"
 #include "symbolizer.h"
 #include "syslat.h"
+#include "unwinder.h"
 
 struct syslat_stack {
 	__u32 nr;
@@ -26,6 +27,7 @@ struct syslat_stack {
 
 struct syslat_stacks {
 	struct symbolizer *sym;
+	struct unwinder *unw; /* finishes the stacks the BPF half could not (set after init) */
 	struct rows rows; /* of struct syslat_stack */
 	__u64 min_ns;	 /* the --min they were taken at */
 };
@@ -33,7 +35,8 @@ struct syslat_stacks {
 int stacks_init(struct syslat_stacks *st, __u64 min_ns);
 /* One slow call's stacks: its process is noted the first time it is seen, so that its
  * addresses resolve even after it exits. */
-void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e);
+void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e,
+		const struct unwind_copy *copy);
 /* The top stacks by total time: a text section, or a "stacks" array of the JSON report. */
 void stacks_print_text(FILE *out, struct syslat_stacks *st, unsigned int top);
 void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int top);
