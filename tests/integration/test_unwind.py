@@ -124,7 +124,8 @@ class Unwind(Test):
                                 [names(s["user_stack"]) for s in doc["stacks"]])
         for scenario, (tid, logged, blocks) in facts.items():
             with self.subTest(scenario=scenario):
-                mine = [s for s in doc["stacks"] if s["tid"] == tid
+                # its sleeps in poll (not a preemption on the way: R)
+                mine = [s for s in doc["stacks"] if s["tid"] == tid and s["state"] == "S"
                         and names(s["user_stack"])[:2] == ["__GI___poll", "deep::block()"]]
                 self.assertTrue(mine, [names(s["user_stack"]) for s in doc["stacks"]
                                        if s["tid"] == tid])
@@ -135,6 +136,7 @@ class Unwind(Test):
                 self.assertWithin(sum(s["total_ns"] for s in mine), sum(blocks), TOLERANCE)
         # the signal frame: the handler's caller is the trampoline, then the code interrupted
         (handled,) = [s for s in doc["stacks"] if s["tid"] == facts["signal"][0]
+                      and s["state"] == "S"
                       and names(s["user_stack"])[:2] == ["__GI___poll", "deep::block()"]]
         frames = names(handled["user_stack"])
         self.assertEqual(frames[frames.index("deep::on_signal(int)") + 1], "__restore_rt")
@@ -144,7 +146,8 @@ class Unwind(Test):
         (through /proc/PID/map_files)."""
         doc, facts = self.trace_deepwork("offcputime", ["-U"], "chain:5:30", delete=True)
         (_, logged, blocks) = facts["chain"]
-        mine = [s for s in doc["stacks"] if ours(s["user_stack"])[::-1] == logged]
+        mine = [s for s in doc["stacks"] if ours(s["user_stack"])[::-1] == logged
+                and s["state"] == "S"]
         self.assertEqual(sum(s["count"] for s in mine), len(blocks))
         for s in mine:
             self.assertTrue(reaches_root(s["user_stack"]), names(s["user_stack"]))
@@ -262,7 +265,8 @@ class Unwind(Test):
         self.assertEqual(frames_outside_mappings(doc), [])
         self.assertGreaterEqual(self.share_complete(doc), 0.99,
                                 [names(s["user_stack"]) for s in doc["stacks"]])
-        sleeps = [s for s in doc["stacks"] if "__GI___clock_nanosleep" in names(s["user_stack"])]
+        sleeps = [s for s in doc["stacks"] if s["state"] == "S"
+                  and "__GI___clock_nanosleep" in names(s["user_stack"])]
         self.assertEqual(sum(s["count"] for s in sleeps), 40)
         for s in sleeps:
             frames = names(s["user_stack"])
@@ -327,7 +331,7 @@ class Unwind(Test):
         self.assertGreaterEqual(self.share_complete(doc), 0.99,
                                 [names(s["user_stack"]) for s in doc["stacks"]])
         (main,) = [s for s in doc["stacks"] if names(s["user_stack"])[0] == "epoll_wait"
-                   and s["count"] > 1000]
+                   and s["state"] == "S" and s["count"] > 1000]
         self.assertEqual(names(main["user_stack"])[-4:],
                          ["main", "__libc_start_call_main", "__libc_start_main_impl", "_start"])
 
