@@ -340,8 +340,6 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st, __u32 depth)
 	case UNWIND_MAP_ANON:
 		return m->flags & UNWIND_FP_WITHOUT_INFO ? unwind_frame_pointer(st) :
 							   UNWIND_STOP_JIT;
-	case UNWIND_MAP_PENDING:
-		return UNWIND_STOP_NOT_READY;
 	case UNWIND_MAP_FULL:
 		return UNWIND_STOP_TABLE_FULL;
 	default:

@@ -58,7 +58,6 @@ enum unwind_mapping_kind {
 	UNWIND_MAP_TABLE,   /* a binary with a table */
 	UNWIND_MAP_NO_INFO, /* a binary without call frame information */
 	UNWIND_MAP_ANON,    /* executable memory of no file: JIT code */
-	UNWIND_MAP_PENDING, /* a binary whose table is not built yet */
 	UNWIND_MAP_FULL,    /* a binary whose table did not fit */
 	UNWIND_MAP_UPROBES, /* the uretprobe trampoline: the return address stands for another */
 };

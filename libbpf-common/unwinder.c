@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Tables go to the BPF half once per binary, appended to one array of rows; each 4 KiB page of
- * a binary's code gets the span of rows to search for it.  A binary is known by its device and
- * inode, reached through /proc/PID/map_files, so a binary replaced or deleted since the process
- * started is the one it runs.  The vDSO is the same image in every process: it is read once.
+ * Tables go to the BPF half once per binary, each into a run of one array of rows; each 4 KiB
+ * page of a binary's code gets the span of rows to search for it.  When a table does not fit,
+ * those of binaries no traced process maps any more leave.  A binary is known by its device
+ * and inode, reached through /proc/PID/map_files, so a binary replaced or deleted since the
+ * process started is the one it runs.  The vDSO is the same image in every process: it is read
+ * once.
  */
 #include <err.h>
 #include <errno.h>
