@@ -14,7 +14,6 @@
 #include "stacks.h"
 #include "unwind.h"
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* set by userspace */
