@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -21,6 +22,26 @@ bool proc_map_parse(char *line, struct proc_map *m)
 		return false;
 	m->path = path_at ? line + path_at : line + strlen(line);
 	return true;
+}
+
+int proc_map_for_each(pid_t pid, int (*fn)(const struct proc_map *m, void *ctx), void *ctx)
+{
+	char path[64], *line = NULL;
+	size_t len = 0;
+	struct proc_map m;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!ret && getline(&line, &len, f) > 0)
+		if (proc_map_parse(line, &m))
+			ret = fn(&m, ctx);
+	free(line);
+	fclose(f);
+	return ret;
 }
 
 int proc_map_open(pid_t pid, const struct proc_map *m, char *open_path, size_t len)

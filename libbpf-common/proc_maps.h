@@ -19,6 +19,12 @@ struct proc_map {
 bool proc_map_parse(char *line, struct proc_map *m);
 
 /*
+ * Calls fn for each mapping of pid, in address order (m->path lives until fn returns); stops
+ * when fn returns non-zero, and returns that.  -errno if the mappings cannot be read.
+ */
+int proc_map_for_each(pid_t pid, int (*fn)(const struct proc_map *m, void *ctx), void *ctx);
+
+/*
  * The file of a mapping, where it really is: /proc/PID/map_files/START-END, which works for
  * deleted files, memfd executables and a container's files; else /proc/PID/root/PATH, checked
  * against the inode the mapping names (open_path gets that path).  -1 if neither opens the file.

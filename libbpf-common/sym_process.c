@@ -66,57 +66,55 @@ static struct sym_file *open_file(struct symbolizer *s, pid_t pid, const struct 
 	return sym_file_open(s, fd, m->path, open_path[0] ? open_path : NULL, debug_dir);
 }
 
+struct maps_reading {
+	struct symbolizer *s;
+	struct sym_process *p;
+	size_t cap;
+	struct map_identity prev; /* the file of the line before */
+	struct sym_map *prev_map; /* its map, NULL if it had none */
+};
+
+static int read_map(const struct proc_map *m, void *ctx)
+{
+	struct maps_reading *r = ctx;
+	struct sym_map map = { .start = m->start, .end = m->end };
+	int err = 0;
+
+	if (r->prev_map && r->prev_map->file && same_file(&r->prev, m)) {
+		/* the next segment of the file: its bias is the first one's */
+		map.file = r->prev_map->file;
+		map.bias = r->prev_map->bias;
+	} else if ((map.file = open_file(r->s, r->p->pid, m))) {
+		map.bias = sym_file_bias(map.file, m->start, m->pgoff);
+	} else if (m->perms[2] == 'x') {
+		/* executable memory with no file: JIT code, or unknown */
+		map.name = strdup(m->path[0] ? m->path : "[anon]");
+		if (!map.name)
+			return -ENOMEM;
+	} else {
+		r->prev_map = NULL;
+		return 0; /* data: no code to name */
+	}
+	err = add_map(r->p, &r->cap, &map);
+	r->prev_map = err ? NULL : &r->p->maps[r->p->nmaps - 1];
+	r->prev.inode = m->inode;
+	r->prev.major = m->major;
+	r->prev.minor = m->minor;
+	snprintf(r->prev.path, sizeof(r->prev.path), "%s", m->path);
+	return err;
+}
+
 static int read_maps(struct symbolizer *s, struct sym_process *p)
 {
-	struct map_identity *prev = calloc(1, sizeof(*prev));
-	struct sym_map *prev_map = NULL;
-	char path[64], *line = NULL;
-	size_t cap = 0, len = 0;
-	struct proc_map m;
-	int err = 0;
-	FILE *f;
+	struct maps_reading *r = calloc(1, sizeof(*r)); /* a path of PATH_MAX: not for the stack */
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
-	f = fopen(path, "re");
-	if (!f || !prev) {
-		err = f ? -ENOMEM : -errno;
-		goto out;
-	}
-	while (!err && getline(&line, &len, f) > 0) {
-		struct sym_map map = { .start = 0 };
-
-		if (!proc_map_parse(line, &m))
-			continue;
-		map.start = m.start;
-		map.end = m.end;
-		if (prev_map && prev_map->file && same_file(prev, &m)) {
-			/* the next segment of the file: its bias is the first one's */
-			map.file = prev_map->file;
-			map.bias = prev_map->bias;
-		} else if ((map.file = open_file(s, p->pid, &m))) {
-			map.bias = sym_file_bias(map.file, m.start, m.pgoff);
-		} else if (m.perms[2] == 'x') {
-			/* executable memory with no file: JIT code, or unknown */
-			map.name = strdup(m.path[0] ? m.path : "[anon]");
-			if (!map.name)
-				err = -ENOMEM;
-		} else {
-			prev_map = NULL;
-			continue; /* data: no code to name */
-		}
-		if (!err)
-			err = add_map(p, &cap, &map);
-		prev_map = err ? NULL : &p->maps[p->nmaps - 1];
-		prev->inode = m.inode;
-		prev->major = m.major;
-		prev->minor = m.minor;
-		snprintf(prev->path, sizeof(prev->path), "%s", m.path);
-	}
-out:
-	free(prev);
-	free(line);
-	if (f)
-		fclose(f);
+	if (!r)
+		return -ENOMEM;
+	r->s = s;
+	r->p = p;
+	err = proc_map_for_each(p->pid, read_map, r);
+	free(r);
 	return err;
 }
 

@@ -391,36 +391,24 @@ static void tracked_release(struct tracked *t)
 
 /* A process's executable mappings, each with its file open */
 struct snapshot {
-	struct proc_map maps[UNWIND_MAX_MAPPINGS];
+	struct proc_map maps[UNWIND_MAX_MAPPINGS]; /* each path its own copy */
 	int fds[UNWIND_MAX_MAPPINGS];
-	char *lines[UNWIND_MAX_MAPPINGS];
 	size_t n;
+	pid_t pid;
 };
 
-static int snapshot_take(struct snapshot *s, pid_t pid)
+static int snapshot_add(const struct proc_map *m, void *ctx)
 {
-	char path[64], *line = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct snapshot *s = ctx;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	s->n = 0;
-	while (getline(&line, &len, f) > 0 && s->n < UNWIND_MAX_MAPPINGS) {
-		struct proc_map *m = &s->maps[s->n];
-
-		if (!proc_map_parse(line, m) || m->perms[2] != 'x')
-			continue;
-		s->fds[s->n] = open_mapping(pid, m);
-		s->lines[s->n++] = line; /* m->path points into it */
-		line = NULL;
-		len = 0;
-	}
-	free(line);
-	fclose(f);
-	return 0;
+	if (m->perms[2] != 'x')
+		return 0;
+	s->maps[s->n] = *m;
+	s->maps[s->n].path = strdup(m->path);
+	if (!s->maps[s->n].path)
+		return -ENOMEM;
+	s->fds[s->n] = open_mapping(s->pid, m);
+	return ++s->n == UNWIND_MAX_MAPPINGS;
 }
 
 static void snapshot_free(struct snapshot *s)
@@ -428,9 +416,21 @@ static void snapshot_free(struct snapshot *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->fds[i] >= 0)
 			close(s->fds[i]);
-		free(s->lines[i]);
+		free(s->maps[i].path);
 	}
 	s->n = 0;
+}
+
+static int snapshot_take(struct snapshot *s, pid_t pid)
+{
+	int err;
+
+	s->n = 0;
+	s->pid = pid;
+	err = proc_map_for_each(pid, snapshot_add, s);
+	if (err < 0)
+		snapshot_free(s);
+	return err < 0 ? err : 0;
 }
 
 int unwinder_add_process(struct unwinder *u, pid_t pid)

@@ -3,10 +3,7 @@
  * stallcheck: whether user stacks can be unwound through a binary, by its call frame
  * information (the unwinder's own table builder decides, as the tools will).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "proc_maps.h"
@@ -38,34 +35,33 @@ static bool seen(const struct process_facts *p, const char *path)
 	return false;
 }
 
+static int note_binary(const struct proc_map *m, void *ctx)
+{
+	char open_path[PATH_MAX + 64];
+	struct process_facts *p = ctx;
+	struct binary_unwind *b = &p->binaries[p->n];
+	int fd;
+
+	if (m->perms[2] != 'x' || !m->inode || seen(p, m->path))
+		return 0;
+	snprintf(b->path, sizeof(b->path), "%s", m->path);
+	fd = proc_map_open(p->pid, m, open_path, sizeof(open_path));
+	b->rules = fd < 0 ? -1 : unwind_rules_of(fd);
+	if (fd >= 0)
+		close(fd);
+	return ++p->n == PROCESS_MAX_BINARIES;
+}
+
 void process_collect(struct process_facts *p, pid_t pid)
 {
-	char path[64], open_path[PATH_MAX + 64], *line = NULL;
-	size_t len = 0;
-	struct proc_map m;
-	FILE *f;
+	int err;
 
 	p->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(p->why, sizeof(p->why), "cannot read %s: %s", path, strerror(errno));
+	err = proc_map_for_each(pid, note_binary, p);
+	if (err < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot read /proc/%d/maps: %s", pid,
+			 strerror(-err));
 		return;
 	}
-	while (getline(&line, &len, f) > 0 && p->n < PROCESS_MAX_BINARIES) {
-		struct binary_unwind *b = &p->binaries[p->n];
-		int fd;
-
-		if (!proc_map_parse(line, &m) || m.perms[2] != 'x' || !m.inode || seen(p, m.path))
-			continue;
-		snprintf(b->path, sizeof(b->path), "%s", m.path);
-		fd = proc_map_open(pid, &m, open_path, sizeof(open_path));
-		b->rules = fd < 0 ? -1 : unwind_rules_of(fd);
-		if (fd >= 0)
-			close(fd);
-		p->n++;
-	}
-	free(line);
-	fclose(f);
 	p->found = true;
 }
