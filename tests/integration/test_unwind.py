@@ -63,6 +63,29 @@ def frames_outside_mappings(doc, key="user_stack"):
 
 
 class Unwind(Test):
+    def assertMostlyComplete(self, doc):
+        """At least 99% of the off-CPU time with a user stack up to the thread's root, and no
+        frame outside a mapping."""
+        self.assertEqual(frames_outside_mappings(doc), [])
+        total = sum(s["total_ns"] for s in doc["stacks"])
+        complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
+        self.assertGreaterEqual(complete, 0.99 * total,
+                                [names(s["user_stack"]) for s in doc["stacks"]])
+
+    def offcputime_until_exit(self, argv):
+        """offcputime -p --json -U of a program that says "ready" and starts on a line of
+        stdin, until it exits: the report."""
+        p = self.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
+        p.stdin.write("\n")
+        p.stdin.close()
+        self.assertEqual(p.wait(60), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        return doc
+
     def build(self, source, name, *flags):
         self.require_programs("gcc", "g++", "objcopy")
         out = os.path.join(self.tmp.name, name)
@@ -113,15 +136,11 @@ class Unwind(Test):
         99% of all off-CPU time with a complete stack."""
         doc, facts = self.trace_deepwork("offcputime", ["--per-thread", "-U"],
                                          "chain:10:40", "recursion:10:40", "signal:10:40")
-        self.assertEqual(frames_outside_mappings(doc), [])
         # the one rule not followed: the dynamic loader's lazy binding (_dl_runtime_resolve)
         # keeps its CFA in rbx; a thread preempted while it binds a symbol stops there, counted
         self.assertEqual([u for u in doc["unwind_stops"] if u["reason"] != "rule_not_supported"
                           or "/ld-linux" not in u["module"]], [])
-        total = sum(s["total_ns"] for s in doc["stacks"])
-        complete = sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"]))
-        self.assertGreaterEqual(complete, 0.99 * total,
-                                [names(s["user_stack"]) for s in doc["stacks"]])
+        self.assertMostlyComplete(doc)
         for scenario, (tid, logged, blocks) in facts.items():
             with self.subTest(scenario=scenario):
                 # its sleeps in poll (not a preemption on the way: R)
@@ -256,19 +275,8 @@ class Unwind(Test):
     def test_debian_python3(self):
         """Debian's python3 (no frame pointers, stripped) sleeping in nested functions: at
         least 99% of its off-CPU time reaches _start, through the interpreter's loop."""
-        p = self.start(["/usr/bin/python3", "-c", NESTED_PY, "40"], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, text=True)
-        self.assertEqual(p.stdout.readline().strip(), "ready")
-        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
-        p.stdin.write("\n")
-        p.stdin.close()
-        self.assertEqual(p.wait(60), 0)
-        rc, out, err = t.finish()
-        self.assertEqual(rc, 0, err)
-        (doc,) = json_documents(out)
-        self.assertEqual(frames_outside_mappings(doc), [])
-        self.assertGreaterEqual(self.share_complete(doc), 0.99,
-                                [names(s["user_stack"]) for s in doc["stacks"]])
+        doc = self.offcputime_until_exit(["/usr/bin/python3", "-c", NESTED_PY, "40"])
+        self.assertMostlyComplete(doc)
         sleeps = [s for s in doc["stacks"] if s["state"] == "S"
                   and "__GI___clock_nanosleep" in names(s["user_stack"])]
         self.assertEqual(sum(s["count"] for s in sleeps), 40)
@@ -277,29 +285,13 @@ class Unwind(Test):
             self.assertIn("_PyEval_EvalFrameDefault", frames)
             self.assertEqual(frames[-1], "_start")
 
-    def share_complete(self, doc):
-        """The share of off-CPU time whose user stack reaches the thread's root."""
-        total = sum(s["total_ns"] for s in doc["stacks"])
-        return sum(s["total_ns"] for s in doc["stacks"] if reaches_root(s["user_stack"])) / total
-
     def test_node_exec_sync(self):
         """node (V8: builtins without call frame information, JIT code) blocked in
         child_process.execSync: at least 99% of its off-CPU time reaches _start or the thread's
         start, through the JIT frames (V8 keeps frame pointers there)."""
         self.require_programs("node")
-        p = self.start(["node", "-e", EXEC_SYNC_JS], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, text=True)
-        self.assertEqual(p.stdout.readline().strip(), "ready")
-        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
-        p.stdin.write("\n")
-        p.stdin.close()
-        self.assertEqual(p.wait(60), 0)
-        rc, out, err = t.finish()
-        self.assertEqual(rc, 0, err)
-        (doc,) = json_documents(out)
-        self.assertEqual(frames_outside_mappings(doc), [])
-        self.assertGreaterEqual(self.share_complete(doc), 0.99,
-                                [names(s["user_stack"]) for s in doc["stacks"]])
+        doc = self.offcputime_until_exit(["node", "-e", EXEC_SYNC_JS])
+        self.assertMostlyComplete(doc)
         spawn = [s for s in doc["stacks"]
                  if "node::SyncProcessRunner::Spawn(v8::FunctionCallbackInfo<v8::Value> const&)"
                  in names(s["user_stack"])]
@@ -331,9 +323,7 @@ class Unwind(Test):
         rc, out, err = t.finish()
         self.assertEqual(rc, 0, err)
         (doc,) = json_documents(out)
-        self.assertEqual(frames_outside_mappings(doc), [])
-        self.assertGreaterEqual(self.share_complete(doc), 0.99,
-                                [names(s["user_stack"]) for s in doc["stacks"]])
+        self.assertMostlyComplete(doc)
         (main,) = [s for s in doc["stacks"] if names(s["user_stack"])[0] == "epoll_wait"
                    and s["state"] == "S" and s["count"] > 1000]
         self.assertEqual(names(main["user_stack"])[-4:],
