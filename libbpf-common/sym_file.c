@@ -122,6 +122,8 @@ void sym_file_free(struct sym_file *f)
 {
 	if (!f)
 		return;
+	sym_dwarf_free(f->dwarf);
+	sym_symtab_free(f->symtab);
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
 	free(f->dwfl_callbacks);
@@ -171,7 +173,7 @@ static bool load(struct sym_file *f)
 }
 
 /* A name this file's frames can point to for as long as the file lives, stored once */
-static const char *keep_name(struct sym_file *f, char *name)
+const char *sym_file_keep_name(struct sym_file *f, char *name)
 {
 	char **found, **grown;
 
@@ -194,175 +196,14 @@ static const char *keep_name(struct sym_file *f, char *name)
 }
 
 /* C++ and Rust names demangled (libiberty); others as they are */
-static const char *function_name(struct sym_file *f, const char *name)
+const char *sym_file_function_name(struct sym_file *f, const char *name)
 {
 	char *demangled;
 
 	if (!name || (strncmp(name, "_Z", 2) && strncmp(name, "_R", 2)))
 		return name;
 	demangled = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
-	return demangled ? keep_name(f, demangled) : name;
-}
-
-/* The linkage name when there is one, as eu-addr2line prefers it; else the plain name */
-static const char *die_name(Dwarf_Die *die)
-{
-	Dwarf_Attribute attr;
-	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
-
-	if (!name)
-		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-	return name ? name : dwarf_diename(die);
-}
-
-/* A relative source path joined to the compilation directory, as eu-addr2line shows it */
-static const char *source_path(struct sym_file *f, Dwarf_Die *cudie, const char *file)
-{
-	Dwarf_Attribute attr;
-	const char *dir;
-	char *joined;
-
-	if (!file || file[0] == '/' || !cudie)
-		return file;
-	dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
-	if (!dir || asprintf(&joined, "%s/%s", dir, file) < 0)
-		return file;
-	return keep_name(f, joined);
-}
-
-static bool is_function(Dwarf_Die *die)
-{
-	int tag = dwarf_tag(die);
-
-	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-	       tag == DW_TAG_entry_point;
-}
-
-static unsigned int attr_udata(Dwarf_Die *die, unsigned int name)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Word value;
-
-	return dwarf_formudata(dwarf_attr(die, name, &attr), &value) == 0 ? value : 0;
-}
-
-/* The offset of report into the out-of-line function among the scopes, from the function's
- * start (0 for functions split into hot and cold parts, which have only ranges).  The scopes of
- * dwarf_getscopes() stop at an inlined instance (its concrete callers are only in those of
- * dwarf_getscopes_die()) and hold the abstract instances of inlined functions: subprograms
- * without code. */
-static uint64_t offset_in_function(Dwarf_Die *scopes, int nscopes, Dwarf_Addr bias,
-				   uint64_t lookup, uint64_t report)
-{
-	for (int i = 0; i < nscopes; i++) {
-		Dwarf_Addr low;
-
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram &&
-		    dwarf_haspc(&scopes[i], lookup - bias) > 0)
-			return dwarf_lowpc(&scopes[i], &low) == 0 && low + bias <= report ?
-				       report - (low + bias) :
-				       0;
-	}
-	return 0;
-}
-
-/*
- * The outer levels of an inline chain: for each inlined subroutine around the address, the
- * function it was inlined into and the call site (DW_AT_call_file, DW_AT_call_line).  Also the
- * offset into the out-of-line function at the end of the chain.
- */
-static size_t inline_callers(struct sym_file *f, Dwarf_Die *cudie, Dwarf_Die *innermost,
-			     uint64_t lookup, uint64_t report, uint64_t *function_offset,
-			     const struct sym_frame *base, struct sym_frame *out, size_t max)
-{
-	Dwarf_Die die, *scopes = NULL;
-	Dwarf_Files *files;
-	Dwarf_Addr bias;
-	size_t n = 0;
-	int nscopes;
-
-	if (!dwarf_offdie(dwfl_module_getdwarf(f->mod, &bias), dwarf_dieoffset(innermost), &die))
-		return 0;
-	nscopes = dwarf_getscopes_die(&die, &scopes);
-	if (nscopes <= 1 || dwarf_getsrcfiles(cudie, &files, NULL)) {
-		free(scopes);
-		return 0;
-	}
-	*function_offset = offset_in_function(scopes, nscopes, bias, lookup, report);
-	for (int i = 0; i < nscopes - 1 && n < max; i++) {
-		Dwarf_Attribute attr;
-		Dwarf_Word file;
-
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-			continue;
-		for (int j = i + 1; j < nscopes; j++) {
-			if (!is_function(&scopes[j]))
-				continue;
-			out[n] = *base;
-			out[n].function = function_name(f, die_name(&scopes[j]));
-			out[n].inlined = dwarf_tag(&scopes[j]) == DW_TAG_inlined_subroutine;
-			if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &file) == 0)
-				out[n].file = source_path(f, cudie,
-							  dwarf_filesrc(files, file, NULL, NULL));
-			out[n].line = attr_udata(&scopes[i], DW_AT_call_line);
-			out[n].column = attr_udata(&scopes[i], DW_AT_call_column);
-			n++;
-			break;
-		}
-	}
-	free(scopes);
-	return n;
-}
-
-/* The line table's location of an address, into frame f */
-static void source_line(struct sym_file *f, uint64_t lookup, struct sym_frame *frame)
-{
-	Dwfl_Line *line = dwfl_module_getsrc(f->mod, lookup);
-	int lineno = 0, col = 0;
-
-	if (!line)
-		return;
-	frame->file = source_path(f, dwfl_linecu(line),
-				  dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL));
-	frame->line = lineno > 0 ? lineno : 0;
-	frame->column = col > 0 ? col : 0;
-}
-
-/* The function around lookup from DWARF, with its inline chain: frames written, 0 if none */
-static size_t dwarf_frames(struct sym_file *f, uint64_t lookup, uint64_t report,
-			   const struct sym_frame *base, struct sym_frame *out, size_t max)
-{
-	Dwarf_Die *cudie, *scopes = NULL;
-	Dwarf_Addr bias;
-	size_t n = 0;
-	int nscopes;
-
-	cudie = dwfl_module_addrdie(f->mod, lookup, &bias);
-	if (!cudie)
-		return 0;
-	nscopes = dwarf_getscopes(cudie, lookup - bias, &scopes);
-	for (int i = 0; i < nscopes; i++) {
-		const char *name;
-
-		if (!is_function(&scopes[i]))
-			continue;
-		name = die_name(&scopes[i]);
-		if (!name)
-			break;
-		out[0] = *base;
-		out[0].kind = SYM_FRAME_SOURCE;
-		out[0].function = function_name(f, name);
-		out[0].function_offset = offset_in_function(scopes, nscopes, bias, lookup, report);
-		out[0].inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
-		source_line(f, lookup, &out[0]);
-		n = 1;
-		if (out[0].inlined)
-			n += inline_callers(f, cudie, &scopes[0], lookup, report,
-					    &out[0].function_offset, base, out + 1, max - 1);
-		break;
-	}
-	free(scopes);
-	return n;
+	return demangled ? sym_file_keep_name(f, demangled) : name;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -374,8 +215,8 @@ static double seconds_since(const struct timespec *start)
 }
 
 /*
- * The file's debug information, looked for once: where a local copy is missing, libdwfl asks
- * the debuginfod servers of DEBUGINFOD_URLS by build-id (DEBUGINFOD_TIMEOUT, which
+ * The file's debug information, looked for once and indexed: where a local copy is missing,
+ * libdwfl asks the debuginfod servers of DEBUGINFOD_URLS by build-id (DEBUGINFOD_TIMEOUT, which
  * symbolizer_new() sets).  A search that took long and found nothing means a server that is
  * slow or unreachable: no more fetches this run, so that one cannot stall a report twice.
  */
@@ -383,10 +224,17 @@ static void debuginfo_seek(struct sym_file *f)
 {
 	struct timespec start;
 	Dwarf_Addr bias;
+	Dwarf *dw;
 	double took;
 
+	f->debuginfo_sought = true;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (dwfl_module_getdwarf(f->mod, &bias) || !getenv("DEBUGINFOD_URLS"))
+	dw = dwfl_module_getdwarf(f->mod, &bias);
+	if (dw) {
+		f->dwarf = sym_dwarf_new(f, dw, bias);
+		return;
+	}
+	if (!getenv("DEBUGINFOD_URLS"))
 		return;
 	took = seconds_since(&start);
 	if (took > DEBUGINFOD_GIVE_UP_S) {
@@ -396,8 +244,7 @@ static void debuginfo_seek(struct sym_file *f)
 	}
 }
 
-size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
-			struct sym_frame *out, size_t max)
+struct sym_frame sym_file_base_frame(const struct sym_file *f, uint64_t report, uint64_t addr)
 {
 	struct sym_frame base = {
 		.addr = addr,
@@ -405,33 +252,39 @@ size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, ui
 		.module = f->path,
 		.build_id = f->build_id[0] ? f->build_id : NULL,
 	};
-	const char *symbol;
-	GElf_Off offset;
-	GElf_Sym sym;
+
+	sym_file_vaddr_to_offset(f, report, &base.module_offset);
+	return base;
+}
+
+size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
+			struct sym_frame *out, size_t max)
+{
+	struct sym_frame base = sym_file_base_frame(f, report, addr);
+	uint64_t start;
 	size_t n;
 
 	if (!max)
 		return 0;
-	sym_file_vaddr_to_offset(f, report, &base.module_offset);
 	out[0] = base;
 	if (!load(f))
 		return 1;
-	if (!f->debuginfo_sought) {
-		f->debuginfo_sought = true;
+	if (!f->debuginfo_sought)
 		debuginfo_seek(f);
-	}
-	n = dwarf_frames(f, lookup, report, &base, out, max);
+	n = f->dwarf ? sym_dwarf_frames(f->dwarf, lookup, report, &base, out, max) : 0;
 	if (n)
 		return n;
 	/* no function in the DWARF here: the symbol table's name (the .symtab, the .dynsym or
 	 * MiniDebugInfo's), and the line table's line (code between functions, cold parts) */
-	symbol = dwfl_module_addrinfo(f->mod, lookup, &offset, &sym, NULL, NULL, NULL);
-	if (symbol) {
+	if (!f->symtab)
+		f->symtab = sym_symtab_new(f, f->mod);
+	out[0].function = f->symtab ? sym_symtab_lookup(f->symtab, lookup, &start) : NULL;
+	if (out[0].function) {
 		out[0].kind = SYM_FRAME_SYMBOL;
-		out[0].function = function_name(f, symbol);
-		out[0].function_offset = offset + (report - lookup);
+		out[0].function_offset = report - start;
 	}
-	source_line(f, lookup, &out[0]);
+	if (f->dwarf)
+		sym_dwarf_line(f->dwarf, lookup, &out[0]);
 	if (out[0].file)
 		out[0].kind = SYM_FRAME_SOURCE;
 	return 1;

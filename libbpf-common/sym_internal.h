@@ -35,6 +35,8 @@ struct sym_file {
 	Dwfl_Module *mod;
 	bool load_failed;
 	bool debuginfo_sought; /* locally, then from debuginfod */
+	struct sym_dwarf *dwarf;   /* its index, once sought and found */
+	struct sym_symtab *symtab; /* the symbol table's index, on first use */
 	char **strings; /* names this file's frames point to that libdw does not own */
 	size_t nstrings;
 	void *names;	/* tsearch tree of strings, so each is kept once */
@@ -73,9 +75,18 @@ struct sym_kernel_symbol {
 	const char *module; /* "[kernel]", "[bpf]", "[ext4]", ... */
 };
 
+/* A path given by the caller (symbolizer_file_address()), and the file it named */
+struct sym_path {
+	char *path;
+	struct sym_file *file;
+	struct sym_path *next;
+};
+
 struct symbolizer {
 	char *debug_root;
 	struct sym_file *files;
+	struct sym_path *paths;
+	struct sym_memo *memo;
 	size_t nfiles;
 	struct sym_process *processes;
 	size_t nprocesses;
@@ -85,7 +96,6 @@ struct symbolizer {
 	bool ksyms_loaded;
 	uint64_t ksyms_loaded_ns; /* when (CLOCK_MONOTONIC) */
 	bool ksyms_reloaded;	  /* since the first load, for an address it lacked */
-	struct sym_cache *cache;
 };
 
 /* sym_file.c */
@@ -96,9 +106,40 @@ void sym_file_free(struct sym_file *f);
  * (vaddr - 1 for return addresses), report the one to report */
 size_t sym_file_resolve(struct sym_file *f, uint64_t lookup, uint64_t report, uint64_t addr,
 			struct sym_frame *out, size_t max);
+/* what every frame of an address of the file has: the module, the offset in it, the build-id */
+struct sym_frame sym_file_base_frame(const struct sym_file *f, uint64_t report, uint64_t addr);
+/* names that live as long as the file: kept once; demangled */
+const char *sym_file_keep_name(struct sym_file *f, char *name);
+const char *sym_file_function_name(struct sym_file *f, const char *name);
 bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset);
 bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr);
 uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff);
+
+/* sym_dwarf.c: the DWARF of a file, indexed a unit at a time on first use */
+struct sym_dwarf *sym_dwarf_new(struct sym_file *f, Dwarf *dw, Dwarf_Addr bias);
+void sym_dwarf_free(struct sym_dwarf *d);
+/* the function at lookup and its inline chain, innermost first, as sym_file_resolve();
+ * 0 if the DWARF has no function there */
+size_t sym_dwarf_frames(struct sym_dwarf *d, uint64_t lookup, uint64_t report,
+			const struct sym_frame *base, struct sym_frame *out, size_t max);
+/* the line table's file, line and column at lookup, into frame (unchanged if none) */
+void sym_dwarf_line(struct sym_dwarf *d, uint64_t lookup, struct sym_frame *frame);
+
+/* sym_symtab.c: the symbol table of a file, sorted on first use */
+struct sym_symtab *sym_symtab_new(struct sym_file *f, Dwfl_Module *mod);
+void sym_symtab_free(struct sym_symtab *t);
+/* the name of the symbol at addr (demangled) and its start; NULL if none */
+const char *sym_symtab_lookup(struct sym_symtab *t, uint64_t addr, uint64_t *start);
+
+/* sym_memo.c: resolved addresses by file and key, within a budget of bytes */
+struct sym_memo *sym_memo_new(size_t budget);
+void sym_memo_free(struct sym_memo *m);
+/* the frames kept for (file, key) into out (at most max), each the base frame with what was
+ * kept; 0 if none */
+size_t sym_memo_find(struct sym_memo *m, const struct sym_file *file, uint64_t key,
+		     const struct sym_frame *base, struct sym_frame *out, size_t max);
+void sym_memo_add(struct sym_memo *m, const struct sym_file *file, uint64_t key,
+		  const struct sym_frame *frames, size_t n);
 
 /* sym_process.c */
 int sym_process_note(struct symbolizer *s, pid_t pid);
@@ -114,9 +155,5 @@ const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t
 void sym_kernel_refresh(struct symbolizer *s, const uint64_t *addrs, size_t n);
 bool sym_kernel_is_tracer(const char *name);
 void sym_kernel_free(struct symbolizer *s);
-
-/* sym_cache (symbolizer.c) */
-struct sym_cache *sym_cache_new(size_t entries);
-void sym_cache_free(struct sym_cache *c);
 
 #endif

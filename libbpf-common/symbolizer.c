@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The symbolizer's public face: stacks of processes, kernel stacks, addresses of files, and a
- * bounded cache of resolved addresses (by file and address), so that the addresses a stack
- * repeats cost a lookup.
+ * The symbolizer's public face: stacks of processes, kernel stacks, addresses of files.  Each
+ * file's index (sym_dwarf.c, sym_symtab.c) answers a new address in a few binary searches; an
+ * address asked again is answered by the memo (sym_memo.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,104 +14,31 @@
 #include "stack_stops.h"
 #include "sym_internal.h"
 #include "unwind.h"
+#include "util.h"
 
-#define DEFAULT_CACHE_ENTRIES 65536
-#define MAX_INLINE_DEPTH      32
+#define MEMO_BUDGET	 (64u << 20) /* bytes of resolved addresses kept */
+#define MAX_INLINE_DEPTH 32
 
-/* Open addressing, cleared whole when it fills: bounded, and stacks re-warm it quickly */
-struct sym_cache_entry {
-	const struct sym_file *file; /* NULL: empty */
-	uint64_t lookup;
-	struct sym_frame *frames;
-	unsigned int nframes;
-};
-
-struct sym_cache {
-	struct sym_cache_entry *entries;
-	size_t cap; /* a power of two */
-	size_t used;
-};
-
-struct sym_cache *sym_cache_new(size_t wanted)
+/* Frames of an address of a file (lookup and report: ELF virtual addresses, lookup = report - 1
+ * for a return address), through the memo; addr is the runtime address to give them */
+static size_t resolve(struct symbolizer *s, struct sym_file *file, uint64_t lookup,
+		      uint64_t report, uint64_t addr, struct sym_frame *out, size_t max)
 {
-	struct sym_cache *c = calloc(1, sizeof(*c));
-	size_t cap = 1024;
-
-	while (cap < wanted * 2)
-		cap *= 2;
-	if (c)
-		c->entries = calloc(cap, sizeof(*c->entries));
-	if (!c || !c->entries) {
-		free(c);
-		return NULL;
-	}
-	c->cap = cap;
-	return c;
-}
-
-static void cache_clear(struct sym_cache *c)
-{
-	for (size_t i = 0; i < c->cap; i++)
-		free(c->entries[i].frames);
-	memset(c->entries, 0, c->cap * sizeof(*c->entries));
-	c->used = 0;
-}
-
-void sym_cache_free(struct sym_cache *c)
-{
-	if (!c)
-		return;
-	cache_clear(c);
-	free(c->entries);
-	free(c);
-}
-
-static struct sym_cache_entry *cache_slot(struct sym_cache *c, const struct sym_file *file,
-					  uint64_t lookup)
-{
-	uint64_t h = (lookup ^ (uintptr_t)file) * 0x9e3779b97f4a7c15ULL;
-	size_t i = (h >> 20) & (c->cap - 1);
-
-	while (c->entries[i].file &&
-	       (c->entries[i].file != file || c->entries[i].lookup != lookup))
-		i = (i + 1) & (c->cap - 1);
-	return &c->entries[i];
-}
-
-/* Frames of an address of a file, through the cache; addr is the runtime address to report */
-static size_t resolve_cached(struct symbolizer *s, struct sym_file *file, uint64_t lookup,
-			     uint64_t report, uint64_t addr, struct sym_frame *out, size_t max)
-{
-	struct sym_frame frames[MAX_INLINE_DEPTH];
-	struct sym_cache_entry *e = cache_slot(s->cache, file, lookup);
+	uint64_t key = lookup << 1 | (report != lookup);
+	struct sym_frame base = sym_file_base_frame(file, report, addr);
+	struct sym_frame all[MAX_INLINE_DEPTH];
 	size_t n;
 
-	if (!e->file) {
-		n = sym_file_resolve(file, lookup, report, addr, frames, MAX_INLINE_DEPTH);
-		if (s->cache->used >= s->cache->cap / 2) {
-			cache_clear(s->cache);
-			e = cache_slot(s->cache, file, lookup);
-		}
-		e->frames = malloc(n * sizeof(*frames));
-		if (e->frames) {
-			memcpy(e->frames, frames, n * sizeof(*frames));
-			e->file = file;
-			e->lookup = lookup;
-			e->nframes = n;
-			s->cache->used++;
-		} else {
-			/* no memory to cache it: answer without */
-			n = n < max ? n : max;
-			memcpy(out, frames, n * sizeof(*out));
-			return n;
-		}
-	}
-	n = e->nframes < max ? e->nframes : max;
-	for (size_t i = 0; i < n; i++) {
-		out[i] = e->frames[i];
-		/* cached at another runtime address (another process, another load address) */
-		out[i].addr = addr;
-	}
+	if (!max)
+		return 0;
+	n = sym_memo_find(s->memo, file, key, &base, out, max);
+	if (n)
+		return n;
+	/* the whole inline chain is kept, whatever room the caller has */
+	n = sym_file_resolve(file, lookup, report, addr, all, MAX_INLINE_DEPTH);
+	sym_memo_add(s->memo, file, key, all, n);
+	n = MIN(n, max);
+	memcpy(out, all, n * sizeof(*out));
 	return n;
 }
 
@@ -125,9 +52,8 @@ struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 	/* the user's own settings win; libdebuginfod's default is 90 s */
 	setenv("DEBUGINFOD_TIMEOUT", DEBUGINFOD_TIMEOUT_S, 0);
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
-	s->cache = sym_cache_new(opts && opts->cache_entries ? opts->cache_entries :
-							       DEFAULT_CACHE_ENTRIES);
-	if (!s->debug_root || !s->cache) {
+	s->memo = sym_memo_new(MEMO_BUDGET);
+	if (!s->debug_root || !s->memo) {
 		symbolizer_free(s);
 		return NULL;
 	}
@@ -138,7 +64,7 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	sym_cache_free(s->cache);
+	sym_memo_free(s->memo);
 	while (s->processes) {
 		struct sym_process *next = s->processes->next;
 
@@ -150,6 +76,13 @@ void symbolizer_free(struct symbolizer *s)
 
 		sym_file_free(s->files);
 		s->files = next;
+	}
+	while (s->paths) {
+		struct sym_path *next = s->paths->next;
+
+		free(s->paths->path);
+		free(s->paths);
+		s->paths = next;
 	}
 	sym_kernel_free(s);
 	free(s->debug_root);
@@ -192,18 +125,17 @@ static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t 
 	uint64_t lookup = leaf ? addr : addr - 1;
 	const struct sym_map *map = p ? sym_process_map(p, lookup) : NULL;
 	const struct sym_jit *jit;
-
 	size_t n;
 
 	out[0] = (struct sym_frame){ .addr = addr, .kind = SYM_FRAME_UNKNOWN };
 	if (map && map->file) {
-		n = resolve_cached(s, map->file, lookup - map->bias, addr - map->bias, addr, out,
-				   max);
+		n = resolve(s, map->file, lookup - map->bias, addr - map->bias, addr, out,
+				     max);
 		/* a return address at a function's first byte, past the end of the one before:
 		 * a signal frame's return into the trampoline (__restore_rt) */
 		if (!leaf && !out[0].function && map == sym_process_map(p, addr))
-			n = resolve_cached(s, map->file, addr - map->bias, addr - map->bias, addr,
-					   out, max);
+			n = resolve(s, map->file, addr - map->bias, addr - map->bias, addr,
+					     out, max);
 		return n;
 	}
 	if (p && (jit = sym_process_jit(p, lookup))) {
@@ -287,23 +219,32 @@ size_t symbolizer_kernel_stack(struct symbolizer *s, const uint64_t *addrs, size
 	return written;
 }
 
-/* A file named by path: the one already open if it is still the same file (reading its
- * identity again would cost a mapping of its headers per address) */
+/* A file named by path, opened once per symbolizer (its identity read again would cost system
+ * calls per address); the path is remembered even where it turned out to be a file open
+ * already */
 static struct sym_file *file_by_path(struct symbolizer *s, const char *path)
 {
-	struct stat st;
+	struct sym_path *p;
+	struct sym_file *f;
 	int fd;
 
-	if (stat(path, &st))
-		return NULL;
-	for (struct sym_file *f = s->files; f; f = f->next)
-		if (f->dev == st.st_dev && f->ino == st.st_ino && !strcmp(f->open_path, path))
-			return f;
+	for (p = s->paths; p; p = p->next)
+		if (!strcmp(p->path, path))
+			return p->file;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	errno = ENOEXEC;
-	return sym_file_open(s, fd, path, path, NULL);
+	f = sym_file_open(s, fd, path, path, NULL);
+	p = f ? calloc(1, sizeof(*p)) : NULL;
+	if (p && (p->path = strdup(path))) {
+		p->file = f;
+		p->next = s->paths;
+		s->paths = p;
+	} else {
+		free(p);
+	}
+	return f;
 }
 
 long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t addr,
@@ -320,7 +261,7 @@ long symbolizer_file_address(struct symbolizer *s, const char *path, uint64_t ad
 					     .module = f->path, .module_offset = addr };
 		return 1;
 	}
-	return resolve_cached(s, f, return_address ? vaddr - 1 : vaddr, vaddr, addr, out, max);
+	return resolve(s, f, return_address ? vaddr - 1 : vaddr, vaddr, addr, out, max);
 }
 
 const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)

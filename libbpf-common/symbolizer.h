@@ -2,14 +2,16 @@
 /*
  * The symbolizer: from an address to what an engineer needs to find the line of code.
  *
- * Built on elfutils' libdwfl; this is the policy around it.  User addresses are resolved in a
- * process noted beforehand (its mappings, the files behind them opened through /proc/PID/
- * map_files or /proc/PID/root, its vDSO and JIT map), so deleted, memfd and container binaries
- * resolve, and a process that has exited since still does.  Each ELF file is loaded once, by
- * build-id, and shared by every process that maps it; a resolved address is cached, so the
- * same address twice costs a lookup.  Kernel addresses come from /proc/kallsyms.
+ * Built on elfutils (libdwfl finds and opens the debug information, libdw reads it).  User
+ * addresses are resolved in a process noted beforehand (its mappings, the files behind them
+ * opened through /proc/PID/map_files or /proc/PID/root, its vDSO and JIT map), so deleted,
+ * memfd and container binaries resolve, and a process that has exited since still does.  Each
+ * ELF file is loaded once, by build-id, and shared by every process that maps it; its DWARF
+ * and symbol table are indexed as they are first used (a compilation unit at a time), so that
+ * an address costs a few binary searches however many are asked.  Kernel addresses come from
+ * /proc/kallsyms.
  *
- * The frames returned point into the symbolizer's memory and stay valid until the next call.
+ * The frames returned point into the symbolizer's memory and stay valid until it is freed.
  */
 #ifndef STALLKIT_SYMBOLIZER_H
 #define STALLKIT_SYMBOLIZER_H
@@ -25,8 +27,6 @@ struct symbolizer_opts {
 	/* where separate debug files are looked for: a build-id directory and the global
 	 * directory of .gnu_debuglink files; NULL: /usr/lib/debug */
 	const char *debug_root;
-	/* resolved addresses kept (bounded memory); 0: a default */
-	size_t cache_entries;
 };
 
 enum sym_frame_kind {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <elfutils/libdw.h>
 #include "unwind_table.h"
+#include "util.h"
 
 #define REG_RBP 6
 #define REG_RSP 7
@@ -282,16 +283,8 @@ void unwind_table_free(struct unwind_table *t)
 
 const struct unwind_row *unwind_table_find(const struct unwind_table *t, __u32 pc)
 {
-	size_t lo = 0, hi = t->count;
-
 	/* the last row at or below pc */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t n = COUNT_AT_OR_BELOW(t->rows, t->count, pc, pc);
 
-		if (t->rows[mid].pc <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? &t->rows[lo - 1] : NULL;
+	return n ? &t->rows[n - 1] : NULL;
 }

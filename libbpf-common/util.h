@@ -6,4 +6,19 @@
 #define MIN(a, b)    ((a) < (b) ? (a) : (b))
 #define MAX(a, b)    ((a) > (b) ? (a) : (b))
 
+/* Of array[0..n), sorted by field: how many have field <= key, which is the index just past the
+ * last one at or below key (0: none).  A binary search. */
+#define COUNT_AT_OR_BELOW(array, n, field, key)                                                 \
+	({                                                                                     \
+		size_t lo_ = 0, hi_ = (n);                                                     \
+		while (lo_ < hi_) {                                                            \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                   \
+			if ((array)[mid_].field <= (key))                                      \
+				lo_ = mid_ + 1;                                                \
+			else                                                                   \
+				hi_ = mid_;                                                    \
+		}                                                                              \
+		lo_;                                                                           \
+	})
+
 #endif

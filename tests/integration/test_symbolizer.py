@@ -91,12 +91,12 @@ def frames_of(doc):
 class Symbolizer:
     """What the symbolizer tests share: building fixtures, and stallsym --json."""
 
-    def build(self, source, name, *flags):
+    def build(self, source, name, *flags, compiler=None):
         """A fixture, compiled into the test's temporary directory (never into the tree)."""
-        self.require_programs("gcc", "g++", "objdump", "objcopy", "strip", "readelf")
+        compiler = compiler or ("g++" if source.endswith(".cpp") else "gcc")
+        self.require_programs(compiler, "objdump", "objcopy", "strip", "readelf")
         out = os.path.join(self.tmp.name, name)
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        compiler = "g++" if source.endswith(".cpp") else "gcc"
         run(compiler, "-g", "-O2", *flags, "-o", out, fixture(source))
         return out
 
@@ -134,7 +134,32 @@ class InlinedCalls(Symbolizer, Unprivileged):
         """outer() -> middle() -> inner(), both inlined at -O2: the address of inner's store
         is inner (inlined) at its line, middle (inlined) at its call of inner, outer at its
         call of middle."""
+        self.assertNestedInline(self.build("inline.c", "inline"))
+
+    def test_nested_always_inline_by_clang(self):
+        """The same built by clang, whose DWARF 5 has no .debug_aranges: the units' own
+        address ranges say which unit holds an address."""
+        binary = self.build("inline.c", "inline-clang", compiler="clang-16")
+        self.assertNotIn(".debug_aranges", run("readelf", "-SW", binary))
+        self.assertNestedInline(binary)
+
+    def test_asked_again_as_a_return_address(self):
+        """The same code asked as where the thread was (X), then twice as a return address
+        (X + 1, looked up at X): the same frames each time, each with its own offsets (what
+        is kept of an answer must not lend the offsets of the first ask to the next)."""
         binary = self.build("inline.c", "inline")
+        addr, outer_start = mark_address(binary, INNER_MARK)
+        asked = (addr, addr + 1, addr + 1)
+        docs = self.stallsym("-e", binary, "--stack", *map(hex, asked))
+        self.assertEqual(len({str(frames_of(d)) for d in docs}), 1, docs)
+        self.assertEqual(len(docs[0]["frames"]), 3)
+        for doc, at in zip(docs, asked):
+            self.assertEqual(doc["addr"], hex(at))
+            self.assertEqual(doc["frames"][0]["offset"], at - outer_start)
+            for frame in doc["frames"]:
+                self.assertEqual(frame["module_offset"], file_offset(binary, at))
+
+    def assertNestedInline(self, binary):
         source = fixture("inline.c")
         addr, outer_start = mark_address(binary, INNER_MARK)
         expected = [
