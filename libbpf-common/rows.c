@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rows.h"
+#include "util.h"
 
 /* The tree's compare has no context: each row carries its key's size before it */
 struct row_node {
@@ -60,11 +61,6 @@ void *rows_get(struct rows *t, const void *key)
 	}
 	t->at[t->n++] = node->row;
 	return node->row;
-}
-
-static void free_nothing(void *p)
-{
-	(void)p;
 }
 
 void rows_free(struct rows *t, void (*free_parts)(void *row))

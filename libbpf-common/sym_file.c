@@ -17,6 +17,7 @@
 #include <gelf.h>
 #include <libiberty/demangle.h>
 #include "sym_internal.h"
+#include "util.h"
 
 static void hex(char *out, const unsigned char *bytes, size_t n)
 {
@@ -111,11 +112,6 @@ struct sym_file *sym_file_open(struct symbolizer *s, int fd, const char *path,
 static int compare_strings(const void *a, const void *b)
 {
 	return strcmp(a, b);
-}
-
-static void free_nothing(void *p)
-{
-	(void)p;
 }
 
 void sym_file_free(struct sym_file *f)

@@ -88,8 +88,9 @@ struct symbolizer {
 	struct sym_path *paths;
 	struct sym_memo *memo;
 	size_t nfiles;
-	struct sym_process *processes;
+	struct sym_process *processes; /* the most recently noted first */
 	size_t nprocesses;
+	void *process_index;	       /* tsearch tree of them by PID */
 	struct sym_kernel_symbol *ksyms; /* sorted; loaded on first use */
 	size_t nksyms;
 	char *ksym_names;

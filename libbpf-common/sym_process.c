@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,12 +219,20 @@ void sym_process_free(struct sym_process *p)
 	free(p);
 }
 
+static int compare_pids(const void *a, const void *b)
+{
+	pid_t x = ((const struct sym_process *)a)->pid, y = ((const struct sym_process *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* By the index of PIDs: a report asks once per stack, among thousands of processes */
 struct sym_process *sym_process_find(struct symbolizer *s, pid_t pid)
 {
-	for (struct sym_process *p = s->processes; p; p = p->next)
-		if (p->pid == pid)
-			return p;
-	return NULL;
+	struct sym_process key = { .pid = pid };
+	struct sym_process **found = tfind(&key, &s->process_index, compare_pids);
+
+	return found ? *found : NULL;
 }
 
 /* Processes noted at most: the least recently noted goes first */
@@ -237,6 +246,7 @@ static void forget_oldest(struct symbolizer *s)
 		return;
 	while ((*p)->next)
 		p = &(*p)->next;
+	tdelete(*p, &s->process_index, compare_pids);
 	sym_process_free(*p);
 	*p = NULL;
 	s->nprocesses--;
@@ -259,6 +269,11 @@ int sym_process_note(struct symbolizer *s, pid_t pid)
 			return -ENOMEM;
 		}
 		p->pid = pid;
+		if (!tsearch(p, &s->process_index, compare_pids)) {
+			free(p);
+			free_maps(&fresh);
+			return -ENOMEM;
+		}
 		p->next = s->processes;
 		s->processes = p;
 		if (++s->nprocesses > MAX_PROCESSES)

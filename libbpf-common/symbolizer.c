@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	sym_memo_free(s->memo);
+	tdestroy(s->process_index, free_nothing);
 	while (s->processes) {
 		struct sym_process *next = s->processes->next;
 

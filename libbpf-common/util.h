@@ -6,6 +6,12 @@
 #define MIN(a, b)    ((a) < (b) ? (a) : (b))
 #define MAX(a, b)    ((a) > (b) ? (a) : (b))
 
+/* For tdestroy() of a tree whose nodes' data belongs elsewhere */
+static inline void free_nothing(void *p)
+{
+	(void)p;
+}
+
 /* Of array[0..n), sorted by field: how many have field <= key, which is the index just past the
  * last one at or below key (0: none).  A binary search. */
 #define COUNT_AT_OR_BELOW(array, n, field, key)                                                 \
