@@ -139,7 +139,8 @@ static int read_units(struct sym_dwarf *d)
 	}
 	for (size_t i = 0; i < d->nranges; i++)
 		d->ranges[i].cu = &d->cus[(uintptr_t)d->ranges[i].cu];
-	qsort(d->ranges, d->nranges, sizeof(*d->ranges), compare_cu_ranges);
+	if (d->nranges)
+		qsort(d->ranges, d->nranges, sizeof(*d->ranges), compare_cu_ranges);
 	return 0;
 }
 
@@ -316,6 +317,8 @@ static bool flatten(struct walk *w)
 	size_t depth = 0, cap = 0;
 	bool ok = true;
 
+	if (!w->nranges) /* a unit without functions (data, assembly) */
+		return true;
 	qsort(w->ranges, w->nranges, sizeof(*w->ranges), compare_ranges);
 	stack = malloc((w->nranges + 1) * sizeof(*stack));
 	if (!stack)

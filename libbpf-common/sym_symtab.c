@@ -94,7 +94,8 @@ struct sym_symtab *sym_symtab_new(struct sym_file *file, Dwfl_Module *mod)
 				.rank = rank(&sym)
 			};
 	}
-	qsort(t->syms, t->nsyms, sizeof(*t->syms), compare_symbols);
+	if (t->nsyms)
+		qsort(t->syms, t->nsyms, sizeof(*t->syms), compare_symbols);
 	for (size_t i = 0; i < t->nsyms; i++) {
 		uint64_t end = t->syms[i].start + t->syms[i].size;
 
