@@ -23,6 +23,7 @@
 
 #define DEFAULT_STACK_STORAGE 1024	/* as BCC's offcputime */
 #define THREAD_STARTS_RAW_TP  65536	/* threads off-CPU at once, without task storage */
+#define RESOLVE_AHEAD_NS      (100 * NSEC_PER_MSEC) /* of each second, at most, to resolve stacks */
 
 struct offcpu_opts {
 	struct target_opts target;
@@ -305,8 +306,11 @@ int main(int argc, char **argv)
 
 	while ((wake = session_wait(&sess)) != SESSION_END) {
 		unwinder_tick(unw);
-		if (wake != SESSION_INTERVAL)
+		if (wake != SESSION_INTERVAL) {
+			offcpu_collector_harvest(&col);
+			offcpu_resolve_ahead(&col, sym, &o.report, monotonic_ns() + RESOLVE_AHEAD_NS);
 			continue;
+		}
 		uint64_t length = session_next_interval(&sess);
 
 		offcpu_collector_harvest(&col);

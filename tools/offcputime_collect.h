@@ -29,6 +29,7 @@ struct offcpu_collector {
 	struct rows rows; /* of struct offcpu_row */
 	struct losses losses;
 	uint64_t inferred_ends; /* blocks whose switch-in the program missed (since the start) */
+	size_t resolved_ahead; /* rows whose stacks were resolved during the session */
 };
 
 void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel,

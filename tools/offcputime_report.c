@@ -46,6 +46,13 @@ static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
 	}
 }
 
+void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
+			  const struct offcpu_report_opts *o, uint64_t deadline_ns)
+{
+	while (c->resolved_ahead < c->rows.n && monotonic_ns() < deadline_ns)
+		resolve(c, sym, o, c->rows.at[c->resolved_ahead++]);
+}
+
 static const char *state_name(uint32_t state)
 {
 	return state == OFFCPU_D ? "D" : state == OFFCPU_R ? "R" : "S";
