@@ -270,7 +270,11 @@ class Unwind(Test):
         frames = names(s["user_stack"])
         self.assertEqual(frames[frames.index("__GI_getaddrinfo") + 1], "resolve_with_getaddrinfo")
         self.assertEqual(frames[-1], "_start")
-        self.assertEqual(doc["unwind_stops"], [])
+        # no stop but the one stallkit.7 names: a thread off-CPU while ld.so binds a symbol
+        # (getaddrinfo loads the NSS modules), whose CFA rule the unwinder does not follow
+        self.assertEqual([u for u in doc["unwind_stops"]
+                          if (u["reason"], os.path.basename(u["module"])) !=
+                          ("rule_not_supported", "ld-linux-x86-64.so.2")], [])
 
     def test_debian_python3(self):
         """Debian's python3 (no frame pointers, stripped) sleeping in nested functions: at
