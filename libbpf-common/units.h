@@ -14,5 +14,7 @@ size_t text_width(const char *s);
 
 /* CLOCK_MONOTONIC in ns (the clock of bpf_ktime_get_ns) */
 uint64_t monotonic_ns(void);
+/* The CPU time the calling thread has used, in ns */
+uint64_t thread_cpu_ns(void);
 
 #endif

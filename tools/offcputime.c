@@ -23,7 +23,7 @@
 
 #define DEFAULT_STACK_STORAGE 1024	/* as BCC's offcputime */
 #define THREAD_STARTS_RAW_TP  65536	/* threads off-CPU at once, without task storage */
-#define RESOLVE_AHEAD_NS      (100 * NSEC_PER_MSEC) /* of each second, at most, to resolve stacks */
+#define RESOLVE_AHEAD_NS      (100 * NSEC_PER_MSEC) /* CPU time a second to resolve stacks */
 
 struct offcpu_opts {
 	struct target_opts target;
@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 		unwinder_tick(unw);
 		if (wake != SESSION_INTERVAL) {
 			offcpu_collector_harvest(&col);
-			offcpu_resolve_ahead(&col, sym, &o.report, monotonic_ns() + RESOLVE_AHEAD_NS);
+			offcpu_resolve_ahead(&col, sym, &o.report, RESOLVE_AHEAD_NS);
 			continue;
 		}
 		uint64_t length = session_next_interval(&sess);
@@ -327,8 +327,11 @@ int main(int argc, char **argv)
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stack_storage });
-	if (o.output.verbose)
+	if (o.output.verbose) {
 		unwinder_print_stats(unw);
+		fprintf(stderr, "note: %zu of %zu entries had their stacks resolved during the "
+			"session\n", col.resolved_ahead, col.rows.n);
+	}
 	ret = 0;
 	session_end(&sess);
 detach:

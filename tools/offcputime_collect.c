@@ -12,6 +12,7 @@ void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *sk
 	c->skel = skel;
 	c->hook = hook;
 	rows_init(&c->rows, sizeof(struct offcpu_key), sizeof(struct offcpu_row));
+	rows_init(&c->stacks, sizeof(uint64_t), sizeof(struct offcpu_kept_stack));
 }
 
 int offcpu_collector_harvest(struct offcpu_collector *c)
@@ -57,22 +58,40 @@ void offcpu_collector_mark(struct offcpu_collector *c)
 	c->skel->bss->epoch++;
 }
 
-size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips)
+/* Kept once read: every entry of a thread shares its stacks, and the report asks again for
+ * what was resolved during the session (a system call per stack saved after Ctrl-C) */
+size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, const uint64_t **ips)
 {
+	struct offcpu_kept_stack *kept;
 	struct stack_frames frames;
 	size_t n = 0;
 
-	if (!hash || bpf_map__lookup_elem(c->skel->maps.stacks, &hash, sizeof(hash), &frames,
-					  sizeof(frames), 0))
+	if (!hash || !(kept = rows_get(&c->stacks, &hash)))
 		return 0;
-	while (n < STACK_MAX_DEPTH && frames.ips[n]) {
-		ips[n] = frames.ips[n];
-		n++;
+	if (!kept->read) {
+		kept->read = true;
+		if (bpf_map__lookup_elem(c->skel->maps.stacks, &hash, sizeof(hash), &frames,
+					 sizeof(frames), 0))
+			return 0;
+		while (n < STACK_MAX_DEPTH && frames.ips[n])
+			n++;
+		kept->ips = malloc(n * sizeof(*kept->ips));
+		if (!kept->ips)
+			return 0;
+		memcpy(kept->ips, frames.ips, n * sizeof(*kept->ips));
+		kept->n = n;
 	}
-	return n;
+	*ips = kept->ips;
+	return kept->n;
+}
+
+static void free_kept_stack(void *row)
+{
+	free(((struct offcpu_kept_stack *)row)->ips);
 }
 
 void offcpu_collector_free(struct offcpu_collector *c)
 {
 	rows_free(&c->rows, NULL);
+	rows_free(&c->stacks, free_kept_stack);
 }

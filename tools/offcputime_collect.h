@@ -23,6 +23,13 @@ struct offcpu_row {
 	char comm[OFFCPU_COMM_LEN + 1];
 };
 
+struct offcpu_kept_stack {
+	uint64_t hash; /* the key */
+	bool read;     /* from the map (ips NULL if it was not there) */
+	uint64_t *ips;
+	size_t n;
+};
+
 struct offcpu_collector {
 	struct offcputime_bpf *skel;
 	const struct tp_hook *hook; /* its program's recursion misses are losses too */
@@ -30,6 +37,7 @@ struct offcpu_collector {
 	struct losses losses;
 	uint64_t inferred_ends; /* blocks whose switch-in the program missed (since the start) */
 	size_t resolved_ahead; /* rows whose stacks were resolved during the session */
+	struct rows stacks;    /* of struct offcpu_kept_stack: read from the map once */
 };
 
 void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel,
@@ -38,8 +46,8 @@ int offcpu_collector_harvest(struct offcpu_collector *c);
 void offcpu_collector_mark(struct offcpu_collector *c);
 void offcpu_collector_free(struct offcpu_collector *c);
 
-/* The frames of a stored stack, kernel or user (STACK_MAX_DEPTH at most; a user stack may end
- * with the unwinder's mark): how many, 0 if unknown */
-size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, uint64_t *ips);
+/* The frames of a stored stack, kernel or user (a user stack may end with the unwinder's mark),
+ * read from the map once: how many, 0 if unknown; *ips points into the collector */
+size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, const uint64_t **ips);
 
 #endif

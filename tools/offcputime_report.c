@@ -29,17 +29,17 @@ static struct resolved kernel, user;
 static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
 		    const struct offcpu_report_opts *o, const struct offcpu_row *r)
 {
-	uint64_t ips[STACK_MAX_DEPTH];
+	const uint64_t *ips;
 	size_t n;
 
 	kernel.n = user.n = 0;
 	user.truncated = false;
 	if (o->kernel_stacks) {
-		n = offcpu_stack(c, r->key.kernel_stack, ips);
+		n = offcpu_stack(c, r->key.kernel_stack, &ips);
 		kernel.n = symbolizer_kernel_stack(sym, ips, n, kernel.frames, MAX_SYM_FRAMES);
 	}
 	if (o->user_stacks) {
-		n = offcpu_stack(c, r->key.user_stack, ips);
+		n = offcpu_stack(c, r->key.user_stack, &ips);
 		if (n)
 			user.n = symbolizer_user_stack(sym, r->key.tgid, ips, n, user.frames,
 						       MAX_SYM_FRAMES, &user.truncated);
@@ -47,9 +47,11 @@ static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
 }
 
 void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
-			  const struct offcpu_report_opts *o, uint64_t deadline_ns)
+			  const struct offcpu_report_opts *o, uint64_t cpu_ns)
 {
-	while (c->resolved_ahead < c->rows.n && monotonic_ns() < deadline_ns)
+	uint64_t until = thread_cpu_ns() + cpu_ns;
+
+	while (c->resolved_ahead < c->rows.n && thread_cpu_ns() < until)
 		resolve(c, sym, o, c->rows.at[c->resolved_ahead++]);
 }
 

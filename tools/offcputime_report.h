@@ -27,11 +27,11 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 		   struct symbolizer *sym, const struct offcpu_period *p);
 
 /*
- * Resolves the stacks of the rows harvested since the last call, until deadline_ns
- * (CLOCK_MONOTONIC): what the symbolizer learns (debug information indexed, answers kept) makes
- * the report at the end quick, whatever the number of stacks.
+ * Resolves the stacks of the rows harvested since the last call, for cpu_ns of CPU time at
+ * most: what the symbolizer learns (debug information indexed, answers kept) makes the report
+ * at the end quick, whatever the number of stacks.
  */
 void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
-			  const struct offcpu_report_opts *o, uint64_t deadline_ns);
+			  const struct offcpu_report_opts *o, uint64_t cpu_ns);
 
 #endif
