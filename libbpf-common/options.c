@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "heap.h"
 #include "options.h"
 
 const char *argp_program_version = "stallkit " STALLKIT_VERSION;
@@ -16,6 +17,7 @@ enum {
 
 void options_init(void)
 {
+	heap_on_huge_pages();
 	argp_err_exit_status = EXIT_USAGE;
 }
 

@@ -40,7 +40,8 @@ extern const struct argp target_argp;
 extern const struct argp timing_argp;
 extern const struct argp output_argp;
 
-/* argp_program_version, exit status 2 for usage errors; call before argp_parse. */
+/* First thing in main(): the heap on huge pages (heap.h, which may run the program again),
+ * argp_program_version, exit status 2 for usage errors. */
 void options_init(void);
 /* Usage error outside argp (after parsing): prints "tool: message" and the --help hint. */
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -464,7 +464,7 @@ static void read_lines(struct sym_cu *cu)
 	cu->lines_read = true;
 	read_files(cu);
 	if (dwarf_getsrclines(&cu->die, &lines, &n) || !n ||
-	    !(cu->lines = calloc(n, sizeof(*cu->lines))))
+	    !(cu->lines = malloc(n * sizeof(*cu->lines))))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		Dwarf_Line *l = dwarf_onesrcline(lines, i);

@@ -840,3 +840,38 @@ class BadInput(Symbolizer, Unprivileged):
         rc, err = self.sym("-e", "/etc/passwd", "0x1000")
         self.assertEqual(rc, 1, err)
         self.assertIn("/etc/passwd", err)
+
+
+class HugePageHeap(Unprivileged):
+    """The tools run with glibc's malloc on transparent huge pages (libbpf-common/heap.c): a
+    tool started without malloc tunables runs itself again with them, the same process with
+    the same arguments; a malloc tunable the user set is left as it is."""
+
+    def environment_of_running_stallsym(self, env):
+        """GLIBC_TUNABLES as a running stallsym has it, and the answer it then gives."""
+        p = subprocess.Popen([STALLSYM, "-e", "/bin/true"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            p.stdin.write("0x1000\n")
+            p.stdin.flush()
+            first = p.stdout.readline()  # it has started and answered: main() ran
+            with open(f"/proc/{p.pid}/environ", "rb") as f:
+                environ = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+        finally:
+            out, err = p.communicate("", timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(first, "0x1000\n")
+        return environ.get(b"GLIBC_TUNABLES", b"").decode()
+
+    def test_tunables_added(self):
+        """(ld.so rewrites the variable as it parses it, and /proc/PID/environ shows what it
+        kept: the first tunable, or none of ours where others were set before.  The release
+        build's heap is marked for huge pages all the same, which a sanitizer build, whose
+        allocator is not glibc's, cannot show.)"""
+        env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+        self.assertTrue(self.environment_of_running_stallsym(env).startswith(
+            "glibc.malloc.hugetlb=1"))
+
+    def test_users_malloc_tunable_kept(self):
+        env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.tcache_count=0")
+        self.assertEqual(self.environment_of_running_stallsym(env), "glibc.malloc.tcache_count=0")
