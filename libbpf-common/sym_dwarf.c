@@ -12,7 +12,8 @@
  * Names, call sites and source paths are read from the DIEs when first asked, and kept.
  *
  * Memory: per unit walked, 16 bytes per segment and 48 per scope (about 100 bytes per
- * function), plus what libdw keeps of it (its line table, its abbreviations).
+ * function) and 16 per line-table row, plus what libdw keeps of it (its own line table, its
+ * abbreviations).
  */
 #include <dwarf.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ struct sym_scope {
 };
 
 /* [start, next segment's start): innermost scope, or SCOPE_NONE */
-struct sym_segment_of_cu {
+struct scope_segment {
 	uint64_t start;
 	uint32_t scope;
 };
@@ -58,15 +59,16 @@ struct sym_cu {
 	size_t nlines;
 	struct sym_scope *scopes;
 	size_t nscopes;
-	struct sym_segment_of_cu *segs;
+	struct scope_segment *segs;
 	size_t nsegs;
 	Dwarf_Files *files;
 	size_t nfiles;
 	const char **paths; /* by file index, joined to the compilation directory when read */
 };
 
+/* Where a unit's code begins (it ends where the next range begins: see find_unit()) */
 struct sym_cu_range {
-	uint64_t low, high;
+	uint64_t low;
 	struct sym_cu *cu;
 };
 
@@ -132,7 +134,7 @@ static int read_units(struct sym_dwarf *d)
 			/* the unit by its index until the array of units stops moving */
 			if (start < end)
 				r[d->nranges++] = (struct sym_cu_range){
-					start, end, (struct sym_cu *)(uintptr_t)d->ncus
+					start, (struct sym_cu *)(uintptr_t)d->ncus
 				};
 		}
 		d->ncus++;
@@ -291,7 +293,7 @@ static int compare_ranges(const void *a, const void *b)
 
 static bool add_segment(struct sym_cu *cu, size_t *cap, uint64_t start, uint32_t scope)
 {
-	struct sym_segment_of_cu *s;
+	struct scope_segment *s;
 
 	if (cu->nsegs && cu->segs[cu->nsegs - 1].start == start) {
 		cu->segs[cu->nsegs - 1].scope = scope; /* empty: replaced */
@@ -300,7 +302,7 @@ static bool add_segment(struct sym_cu *cu, size_t *cap, uint64_t start, uint32_t
 		if (!s)
 			return false;
 		cu->segs = s;
-		s[cu->nsegs++] = (struct sym_segment_of_cu){ start, scope };
+		s[cu->nsegs++] = (struct scope_segment){ start, scope };
 	}
 	return true;
 }
