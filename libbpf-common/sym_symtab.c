@@ -6,7 +6,7 @@
  * The symbols are libdwfl's: the .symtab, else the .dynsym, and MiniDebugInfo's
  * (.gnu_debugdata).  The choice follows eu-addr2line's: a symbol whose size covers the address,
  * global before weak before local at the same start; an assembly label without a size only
- * where no sized symbol covers the address.  Memory: 32 bytes per symbol.
+ * where no sized symbol covers the address.  Memory: 40 bytes per symbol.
  */
 #include <stdlib.h>
 #include "sym_internal.h"
