@@ -82,7 +82,8 @@ struct sym_dwarf {
 	size_t nranges;
 };
 
-/* Growing arrays: *n elements used of *cap */
+/* Room for one more of n elements in array (*cap of them): the array, moved if it had to grow
+ * (*cap updated), or NULL without memory, the array then as it was */
 static void *grow(void *array, size_t *cap, size_t n, size_t size)
 {
 	size_t want = *cap ? *cap * 2 : 64;
@@ -222,6 +223,7 @@ static uint32_t add_scope(struct walk *w, Dwarf_Die *die, int tag, uint32_t pare
 			  uint32_t depth)
 {
 	struct sym_cu *cu = w->cu;
+	struct sym_scope *scopes;
 	Dwarf_Addr base, start, end;
 	uint32_t index = cu->nscopes;
 	ptrdiff_t off = 0;
@@ -243,11 +245,12 @@ static uint32_t add_scope(struct walk *w, Dwarf_Die *die, int tag, uint32_t pare
 	}
 	if (!any) /* a declaration, an abstract instance: no code of its own */
 		return parent;
-	cu->scopes = grow(cu->scopes, &w->scap, cu->nscopes, sizeof(*cu->scopes));
-	if (!cu->scopes) {
+	scopes = grow(cu->scopes, &w->scap, cu->nscopes, sizeof(*scopes));
+	if (!scopes) {
 		w->failed = true;
 		return parent;
 	}
+	cu->scopes = scopes;
 	cu->scopes[cu->nscopes++] = (struct sym_scope){
 		.die = dwarf_dieoffset(die),
 		.parent = tag == DW_TAG_inlined_subroutine ? parent : SCOPE_NONE,

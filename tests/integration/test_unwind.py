@@ -218,17 +218,13 @@ class Unwind(Test):
         self.assertTrue(stop["module"].endswith("/deepwork"), stop)
         self.assertEqual(stop["stacks"], sum(s["count"] for s in deep))
 
-    def test_binary_without_unwind_info(self):
-        """A binary stripped of .eh_frame: its frame is the last, then the named mark; the
-        footer counts it for that binary; nothing is made up."""
-        binary = self.build("target.c", "noinfo", "-fno-asynchronous-unwind-tables",
-                            "-fno-unwind-tables")
-        subprocess.run(["objcopy", "--remove-section=.eh_frame",
-                        "--remove-section=.eh_frame_hdr", binary], check=True)
+    def offcputime_of_reads(self, binary, env=None):
+        """offcputime -p of binary (which prints a line, then reads standard input a byte at a
+        time) while it blocks ten times in read(): its report and its stderr."""
         p = self.start([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         p.stdout.readline()
-        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U")
-        for _ in range(10):  # ten blocks in read()
+        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U", env=env)
+        for _ in range(10):
             time.sleep(0.02)
             p.stdin.write("x")
             p.stdin.flush()
@@ -237,6 +233,16 @@ class Unwind(Test):
         rc, out, err = t.finish()
         self.assertEqual(rc, 0, err)
         (doc,) = json_documents(out)
+        return doc, err
+
+    def test_binary_without_unwind_info(self):
+        """A binary stripped of .eh_frame: its frame is the last, then the named mark; the
+        footer counts it for that binary; nothing is made up."""
+        binary = self.build("target.c", "noinfo", "-fno-asynchronous-unwind-tables",
+                            "-fno-unwind-tables")
+        subprocess.run(["objcopy", "--remove-section=.eh_frame",
+                        "--remove-section=.eh_frame_hdr", binary], check=True)
+        doc, _ = self.offcputime_of_reads(binary)
         ends_in_binary = [x for x in doc["stacks"] if len(x["user_stack"]) > 1
                           and x["user_stack"][-2]["module"] == binary]
         (s,) = [x for x in ends_in_binary if x["state"] == "S"]
@@ -348,19 +354,8 @@ class Unwind(Test):
         return binary, served, build_id
 
     def trace_target(self, binary, env):
-        """offcputime -p of the target while it blocks ten times in read(): its report."""
-        p = self.start([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        p.stdout.readline()
-        t = self.tracer("offcputime", "-p", str(p.pid), "--json", "-U", env=env)
-        for _ in range(10):
-            time.sleep(0.02)
-            p.stdin.write("x")
-            p.stdin.flush()
-        p.stdin.close()
-        self.assertEqual(p.wait(30), 0)
-        rc, out, err = t.finish()
-        self.assertEqual(rc, 0, err)
-        (doc,) = json_documents(out)
+        """The target's frames of its blocks in read(), and offcputime's stderr."""
+        doc, err = self.offcputime_of_reads(binary, env)
         (s,) = [s for s in doc["stacks"] if s["state"] == "S"
                 and any(f["module"] == binary for f in s["user_stack"])]
         return [f for f in s["user_stack"] if f["module"] == binary], err
