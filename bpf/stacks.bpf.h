@@ -62,23 +62,40 @@ static __always_inline __u64 stack_keep(struct stack_frames *s, __u32 n, __u64 s
 	return h;
 }
 
-/* A stack of the current task, read with bpf_get_stack() (the user stack with
- * BPF_F_USER_STACK: by frame pointers), stored with stack_keep() */
-static __always_inline __u64 stack_store(void *ctx, __u64 flags, __u64 salt, bool *stored)
+/* The frames just read into the scratch (bytes: the helper's answer, 0 or less if it could not
+ * read them), stored with stack_keep() */
+static __always_inline __u64 stack_keep_read(struct stack_frames *s, long bytes, __u64 salt,
+					     bool *stored)
 {
-	struct stack_frames *s;
-	__u32 zero = 0;
-	long n;
-
-	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s)
-		return 0;
-	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags); /* zeroes what it does not fill */
-	if (n <= 0) {
+	if (bytes <= 0) {
 		loss_count(LOSS_STACK_READ);
 		return 0;
 	}
-	return stack_keep(s, n / sizeof(__u64), salt, stored);
+	return stack_keep(s, bytes / sizeof(__u64), salt, stored);
+}
+
+/* A stack of the current task, read with bpf_get_stack() (the user stack with
+ * BPF_F_USER_STACK: by frame pointers; it zeroes what it does not fill) */
+static __always_inline __u64 stack_store(void *ctx, __u64 flags, __u64 salt, bool *stored)
+{
+	__u32 zero = 0;
+	struct stack_frames *s = bpf_map_lookup_elem(&stack_scratch, &zero);
+
+	return s ? stack_keep_read(s, bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags), salt,
+				   stored) :
+		   0;
+}
+
+/* The kernel stack of a task that is not running, read with bpf_get_task_stack() (which leaves
+ * out the __sched functions) */
+static __always_inline __u64 stack_store_task(struct task_struct *task, __u64 salt)
+{
+	__u32 zero = 0;
+	struct stack_frames *s = bpf_map_lookup_elem(&stack_scratch, &zero);
+
+	return s ? stack_keep_read(s, bpf_get_task_stack(task, s->ips, sizeof(s->ips), 0), salt,
+				   NULL) :
+		   0;
 }
 
 #endif

@@ -392,3 +392,26 @@ uint64_t loader_recursion_misses(const struct tp_hook *hooks, size_t n)
 	}
 	return misses;
 }
+
+int loader_run_iter(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	char buf[256];
+	ssize_t n = -1;
+	int fd;
+
+	if (!link) {
+		warn("attaching the iterator %s", bpf_program__name(prog));
+		return -1;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		close(fd);
+	}
+	if (n < 0)
+		warn("running the iterator %s", bpf_program__name(prog));
+	bpf_link__destroy(link);
+	return n < 0 ? -1 : 0;
+}

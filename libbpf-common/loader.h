@@ -76,6 +76,9 @@ void loader_detach_hooks(struct tp_hook *hooks, size_t n);
  * running on that CPU (an interrupt came in the middle of it): lost events */
 uint64_t loader_recursion_misses(const struct tp_hook *hooks, size_t n);
 
+/* Runs an iterator program (SEC("iter/...")) once, to its end: 0, or -1 with a message */
+int loader_run_iter(struct bpf_program *prog);
+
 /* The uprobe target of the feature probe; also lets tests call it. */
 void loader_uprobe_target(void);
 

@@ -30,6 +30,11 @@ static const struct {
 	[LOSS_SWITCH_MISSED] = { "switch_missed",
 				 "blocks not counted: the switch that ended them was not seen",
 				 NULL },
+	[LOSS_SAMPLES_MISSED] = { "samples_missed",
+				  "samples not taken: the CPU clock was due (the timer fired late, a "
+				  "virtual CPU did not run, the kernel throttled sampling on an idle CPU, "
+				  "or another BPF program was running)",
+				  "lower -F if there are many" },
 	[LOSS_CALL_STATE] = { "call_state",
 			      "calls not reported: per-thread state evicted by other threads",
 			      "narrow the filter" },

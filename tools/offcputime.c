@@ -13,6 +13,7 @@
 #include "offcputime.h"
 #include "offcputime.skel.h"
 #include "offcputime_collect.h"
+#include "offcpu_options.h"
 #include "offcputime_report.h"
 #include "options.h"
 #include "session.h"
@@ -23,25 +24,20 @@
 
 #define DEFAULT_STACK_STORAGE 1024	/* as BCC's offcputime */
 #define THREAD_STARTS_RAW_TP  65536	/* threads off-CPU at once, without task storage */
-#define RESOLVE_AHEAD_NS      (100 * NSEC_PER_MSEC) /* CPU time a second to resolve stacks */
 
 struct offcpu_opts {
 	struct target_opts target;
 	struct output_opts output;
-	struct offcpu_report_opts report;
+	struct offcpu_stack_opts stacks;
 	uint64_t duration_ns;
 	uint64_t interval_ns;
 	uint64_t min_ns;
 	uint64_t max_ns;
 	uint32_t states;
-	uint32_t threads;
-	uint64_t stack_storage;
 };
 
 enum {
 	OPT_STATE = 0x200,
-	OPT_PER_THREAD,
-	OPT_STACK_STORAGE,
 };
 
 static const char doc[] =
@@ -57,19 +53,10 @@ static const char doc[] =
 	"  offcputime -m 10000 -p 1234     only blocks of 10 ms or more\n";
 
 static const struct argp_option options[] = {
-	{ "user-threads-only", 'u', NULL, 0, "Only user threads (no kernel threads)", 1 },
-	{ "kernel-threads-only", 'k', NULL, 0, "Only kernel threads", 1 },
-	{ "user-stacks-only", 'U', NULL, 0, "Only user stacks", 1 },
-	{ "kernel-stacks-only", 'K', NULL, 0, "Only kernel stacks", 1 },
-	{ "delimited", 'd', NULL, 0, "A delimiter between kernel and user stacks", 1 },
-	{ "folded", 'f', NULL, 0, "Folded stacks, for flame graphs (values in microseconds)", 1 },
 	{ "min-block-time", 'm', "MIN_US", 0,
 	  "Only blocks of at least MIN_US microseconds (default 1; units allowed: 10ms)", 1 },
 	{ "max-block-time", 'M', "MAX_US", 0, "Only blocks of at most MAX_US microseconds", 1 },
 	{ "state", OPT_STATE, "STATES", 0, "Only these states: S, D, R (e.g. S,D; default all)", 1 },
-	{ "per-thread", OPT_PER_THREAD, NULL, 0, "One entry per thread, not per process", 1 },
-	{ "stack-storage-size", OPT_STACK_STORAGE, "N", 0,
-	  "Different stacks kept at most (default 1024)", 1 },
 	{ "interval", 'i', "INTERVAL", 0, "Print and reset the report every INTERVAL", 1 },
 	{},
 };
@@ -99,27 +86,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->output;
-		break;
-	case 'u':
-	case 'k':
-		if (o->threads)
-			argp_error(state, "-u and -k cannot be combined");
-		o->threads = key == 'u' ? OFFCPU_USER_THREADS : OFFCPU_KERNEL_THREADS;
-		break;
-	case 'U':
-	case 'K':
-		if (!o->report.user_stacks || !o->report.kernel_stacks)
-			argp_error(state, "-U and -K cannot be combined");
-		if (key == 'U')
-			o->report.kernel_stacks = false;
-		else
-			o->report.user_stacks = false;
-		break;
-	case 'd':
-		o->report.delimiter = true;
-		break;
-	case 'f':
-		o->report.folded = true;
+		state->child_inputs[2] = &o->stacks;
 		break;
 	case 'm':
 	case 'M':
@@ -131,14 +98,6 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case OPT_STATE:
 		if (parse_states(arg, &o->states))
 			argp_error(state, "invalid --state '%s': expected S, D and R, e.g. S,D", arg);
-		break;
-	case OPT_PER_THREAD:
-		o->report.per_thread = true;
-		break;
-	case OPT_STACK_STORAGE:
-		if (parse_u64(arg, &v) || v == 0 || v > 1 << 24)
-			argp_error(state, "invalid --stack-storage-size '%s'", arg);
-		o->stack_storage = v;
 		break;
 	case 'i':
 		if (parse_duration(arg, NSEC_PER_SEC, &o->interval_ns) || !o->interval_ns)
@@ -153,7 +112,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->min_ns > o->max_ns)
 			argp_error(state, "-m is more than -M");
-		if (o->output.json && o->report.folded)
+		if (o->output.json && o->stacks.report.folded)
 			argp_error(state, "--json and -f cannot be combined");
 		break;
 	default:
@@ -165,28 +124,11 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &output_argp, 0, "Output:", 3 },
+	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
 	{},
 };
 
 static const struct argp argp = { options, parse_option, "[DURATION]", doc, children, NULL, NULL };
-
-/* The syscall entry functions, below which each syscall shifts the stack at random: what the
- * kernel stack memo needs to know (bpf/kstack_memo.bpf.h).  False if none is found. */
-static bool syscall_entries(struct memo_config *mc, struct symbolizer *sym)
-{
-	static const char *const names[] = { "do_syscall_64", "do_int80_syscall_32",
-					     "do_fast_syscall_32", "do_int80_emulation" };
-	uint64_t start, end;
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_LEN(names) && n < MEMO_ENTRIES; i++) {
-		if (symbolizer_kernel_function(sym, names[i], &start, &end)) {
-			mc->entry_start[n] = start;
-			mc->entry_end[n++] = end;
-		}
-	}
-	return n > 0;
-}
 
 static int configure(struct offcputime_bpf *skel, const struct offcpu_opts *o, bool typed,
 		     struct symbolizer *sym)
@@ -196,30 +138,21 @@ static int configure(struct offcputime_bpf *skel, const struct offcpu_opts *o, b
 	cfg->min_ns = o->min_ns;
 	cfg->max_ns = o->max_ns;
 	cfg->states = o->states;
-	cfg->threads = o->threads;
-	cfg->per_thread = o->report.per_thread;
-	cfg->user_stacks = o->report.user_stacks;
-	cfg->kernel_stacks = o->report.kernel_stacks;
+	cfg->threads = o->stacks.threads;
+	cfg->per_thread = o->stacks.report.per_thread;
+	cfg->user_stacks = o->stacks.report.user_stacks;
+	cfg->kernel_stacks = o->stacks.report.kernel_stacks;
 	cfg->typed_tasks = typed;
-	cfg->kstack_memo = typed && helper_available(BPF_FUNC_loop) &&
-			   helper_available(BPF_FUNC_task_pt_regs) &&
-			   syscall_entries((struct memo_config *)&skel->rodata->memo_cfg, sym);
+	cfg->kstack_memo = typed && offcpu_memo_configure(
+					    (struct memo_config *)&skel->rodata->memo_cfg, sym);
 	if (o->output.verbose)
 		fprintf(stderr, "note: kernel stacks of repeated blocks are %s\n",
 			cfg->kstack_memo ? "reused from a memo (bpf_loop, bpf_task_pt_regs)" :
 					   "walked every time");
-	if (bpf_map__set_max_entries(skel->maps.stacks, o->stack_storage) ||
+	if (bpf_map__set_max_entries(skel->maps.stacks, o->stacks.stack_storage) ||
 	    unwinder_size(&UNWINDER_MAPS(skel), cfg->user_stacks && typed ? 0 : 1) ||
 	    bpf_map__set_max_entries(skel->maps.starts_by_tid, typed ? 1 : THREAD_STARTS_RAW_TP))
 		return -1;
-	return 0;
-}
-
-/* A process got its first entry: note its mappings while it lives */
-static int note_process(void *ctx, void *data, size_t size)
-{
-	if (size >= sizeof(__u32))
-		symbolizer_note_process_once(ctx, *(const __u32 *)data);
 	return 0;
 }
 
@@ -240,8 +173,9 @@ int main(int argc, char **argv)
 		.max_ns = UINT64_MAX,
 		.min_ns = NSEC_PER_USEC,
 		.states = OFFCPU_S | OFFCPU_D | OFFCPU_R,
-		.stack_storage = DEFAULT_STACK_STORAGE,
-		.report = { .user_stacks = true, .kernel_stacks = true },
+		.stacks = { .report = { .tool = "offcputime", .user_stacks = true,
+					.kernel_stacks = true },
+			    .stack_storage = DEFAULT_STACK_STORAGE },
 	};
 	struct offcputime_bpf *skel = NULL;
 	struct symbolizer *sym = NULL;
@@ -255,7 +189,7 @@ int main(int argc, char **argv)
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	o.report.json = o.output.json;
+	o.stacks.report.json = o.output.json;
 
 	session_block_signals();
 	if (!loader_init(o.output.verbose) ||
@@ -284,18 +218,16 @@ int main(int argc, char **argv)
 	if (loader_load(skel->skeleton) ||
 	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_processes), note_process, sym, NULL);
-	if (!rb) {
-		warn("setting up the ring buffer of new processes");
+	rb = offcpu_new_processes(skel->maps.new_processes, sym);
+	if (!rb)
 		goto out;
-	}
 	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target);
 	if (!unw)
 		goto out;
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
-	offcpu_collector_init(&col, skel, &hook);
+	offcpu_collector_init(&col, &OFFCPU_MAPS(skel), &hook);
 	if (loader_attach_hooks(&hook, 1))
 		goto out;
 	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,
@@ -308,25 +240,25 @@ int main(int argc, char **argv)
 		unwinder_tick(unw);
 		if (wake != SESSION_INTERVAL) {
 			offcpu_collector_harvest(&col);
-			offcpu_resolve_ahead(&col, sym, &o.report, RESOLVE_AHEAD_NS);
+			offcpu_resolve_ahead(&col, sym, &o.stacks.report, OFFCPU_RESOLVE_AHEAD_NS);
 			continue;
 		}
 		uint64_t length = session_next_interval(&sess);
 
 		offcpu_collector_harvest(&col);
-		offcpu_report(stdout, &o.report, &col, sym,
+		offcpu_report(stdout, &o.stacks.report, &col, sym,
 			      &(struct offcpu_period){ .duration_ns = length,
-						       .stack_storage_size = o.stack_storage });
+						       .stack_storage_size = o.stacks.stack_storage });
 		offcpu_collector_mark(&col);
 	}
 	/* blocks still going on at the end are not counted: they have not ended */
 	loader_detach_hooks(&hook, 1);
 	ring_buffer__consume(rb);
 	offcpu_collector_harvest(&col);
-	offcpu_report(stdout, &o.report, &col, sym,
+	offcpu_report(stdout, &o.stacks.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
-					       .stack_storage_size = o.stack_storage });
+					       .stack_storage_size = o.stacks.stack_storage });
 	if (o.output.verbose) {
 		unwinder_print_stats(unw);
 		fprintf(stderr, "note: %zu of %zu entries had their stacks resolved during the "

@@ -17,6 +17,14 @@ enum offcpu_state {
 	OFFCPU_S = 1, /* interruptible sleep (and idle kernel threads, TASK_IDLE) */
 	OFFCPU_D = 2, /* uninterruptible: I/O, page faults, vfork, some locks */
 	OFFCPU_R = 4, /* preempted while runnable: run-queue time, not blocking */
+	OFFCPU_ON_CPU = 8, /* not a block: profile's samples of a running thread */
+};
+
+/* Where a block's stacks come from (a wall-clock profile sees blocks that began unseen) */
+enum offcpu_origin {
+	OFFCPU_SEEN,	     /* its switch-out: both stacks */
+	OFFCPU_BEFORE_TRACE, /* off-CPU since before the trace: the kernel stack at its end */
+	OFFCPU_NEW_THREAD,   /* a thread created during the trace, before its first run */
 };
 
 enum offcpu_threads {
@@ -37,6 +45,7 @@ struct offcpu_config {
 	 * threads */
 	__u8 typed_tasks;
 	__u8 kstack_memo; /* bpf/kstack_memo.bpf.h: tp_btf, bpf_loop() and bpf_task_pt_regs() */
+	__u8 wall; /* profile --wall: every moment of the traced threads (typed tasks only) */
 };
 
 struct offcpu_key {
@@ -44,8 +53,8 @@ struct offcpu_key {
 	__u32 tid; /* 0 unless --per-thread */
 	__u64 user_stack;
 	__u64 kernel_stack;
-	__u32 state;
-	__u32 pad;
+	__u32 state;  /* enum offcpu_state */
+	__u32 origin; /* enum offcpu_origin */
 };
 
 struct offcpu_value {

@@ -2,6 +2,7 @@
 /*
  * offcputime: the blocks counted in BPF, read into rows (one per process or thread, stack pair
  * and state), with report periods for -i that leave the maps alone (see syslat_collect.h).
+ * profile's samples are rows of the same kind (bpf/offcpu.bpf.h, bpf/profile.bpf.c).
  */
 #ifndef STALLKIT_OFFCPUTIME_COLLECT_H
 #define STALLKIT_OFFCPUTIME_COLLECT_H
@@ -11,7 +12,6 @@
 #include "loader.h"
 #include "loss_user.h"
 #include "offcputime.h"
-#include "offcputime.skel.h"
 #include "rows.h"
 #include "symbolizer.h"
 
@@ -30,9 +30,22 @@ struct offcpu_kept_stack {
 	size_t n;
 };
 
+/* The maps and globals of a skeleton whose BPF program includes bpf/offcpu.bpf.h */
+struct offcpu_maps {
+	struct bpf_map *counts;
+	struct bpf_map *stacks;
+	struct bpf_map *losses;
+	volatile __u32 *epoch;
+	__u64 *inferred_ends;
+};
+
+#define OFFCPU_MAPS(skel)                                                                 \
+	((struct offcpu_maps){ (skel)->maps.counts, (skel)->maps.stacks, (skel)->maps.losses, \
+			       &(skel)->bss->epoch, &(skel)->bss->inferred_ends })
+
 struct offcpu_collector {
-	struct offcputime_bpf *skel;
-	const struct tp_hook *hook; /* its program's recursion misses are losses too */
+	struct offcpu_maps maps;
+	const struct tp_hook *hook; /* its program's recursion misses are losses too (or NULL) */
 	struct rows rows; /* of struct offcpu_row */
 	struct losses losses;
 	uint64_t inferred_ends; /* blocks whose switch-in the program missed (since the start) */
@@ -40,7 +53,11 @@ struct offcpu_collector {
 	struct rows stacks;    /* of struct offcpu_kept_stack: read from the map once */
 };
 
-void offcpu_collector_init(struct offcpu_collector *c, struct offcputime_bpf *skel,
+/* The ring buffer of the processes bpf/offcpu.bpf.h announces (their first entry): sym notes
+ * each while it lives.  NULL with a message on failure. */
+struct ring_buffer *offcpu_new_processes(struct bpf_map *new_processes, struct symbolizer *sym);
+
+void offcpu_collector_init(struct offcpu_collector *c, const struct offcpu_maps *maps,
 			   const struct tp_hook *hook);
 int offcpu_collector_harvest(struct offcpu_collector *c);
 void offcpu_collector_mark(struct offcpu_collector *c);
@@ -49,5 +66,9 @@ void offcpu_collector_free(struct offcpu_collector *c);
 /* The frames of a stored stack, kernel or user (a user stack may end with the unwinder's mark),
  * read from the map once: how many, 0 if unknown; *ips points into the collector */
 size_t offcpu_stack(struct offcpu_collector *c, uint64_t hash, const uint64_t **ips);
+
+/* Before load, with typed tasks: whether the kernel stack memo of bpf/kstack_memo.bpf.h can
+ * work here, and if so its configuration */
+bool offcpu_memo_configure(struct memo_config *mc, struct symbolizer *sym);
 
 #endif

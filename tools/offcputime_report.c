@@ -4,6 +4,7 @@
 #include "frames.h"
 #include "json.h"
 #include "offcputime_report.h"
+#include "offcputime_wall.h"
 #include "session.h"
 #include "stack_stops.h"
 #include "units.h"
@@ -11,10 +12,6 @@
 
 #define MAX_SYM_FRAMES 512 /* a stack's frames with their inlined calls */
 
-struct line {
-	const struct offcpu_row *row;
-	uint64_t count, total_ns;
-};
 
 /* A stack, symbolized: the frames point into the symbolizer until its next call, so each stack
  * is printed before the next one is resolved. */
@@ -55,21 +52,32 @@ void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
 		resolve(c, sym, o, c->rows.at[c->resolved_ahead++]);
 }
 
-static const char *state_name(uint32_t state)
+const char *offcpu_state_name(uint32_t state)
 {
-	return state == OFFCPU_D ? "D" : state == OFFCPU_R ? "R" : "S";
+	return state == OFFCPU_ON_CPU ? "on-cpu" :
+	       state == OFFCPU_D      ? "D" :
+	       state == OFFCPU_R      ? "R" :
+					"S";
+}
+
+/* In place of the user stack of a block whose switch-out was not seen */
+static const char *origin_text(uint32_t origin)
+{
+	return origin == OFFCPU_BEFORE_TRACE ? "off-CPU since before the trace began" :
+	       origin == OFFCPU_NEW_THREAD   ? "a new thread, before its first run" :
+					       NULL;
 }
 
 static int total_descending(const void *a, const void *b)
 {
-	uint64_t x = ((const struct line *)a)->total_ns, y = ((const struct line *)b)->total_ns;
+	uint64_t x = ((const struct offcpu_line *)a)->total_ns, y = ((const struct offcpu_line *)b)->total_ns;
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static size_t period_lines(const struct offcpu_collector *c, struct line **out)
+static size_t period_lines(const struct offcpu_collector *c, struct offcpu_line **out)
 {
-	struct line *lines = calloc(c->rows.n + 1, sizeof(*lines));
+	struct offcpu_line *lines = calloc(c->rows.n + 1, sizeof(*lines));
 	size_t n = 0;
 
 	*out = lines;
@@ -79,7 +87,7 @@ static size_t period_lines(const struct offcpu_collector *c, struct line **out)
 		const struct offcpu_row *r = c->rows.at[i];
 
 		if (r->count > r->mark_count)
-			lines[n++] = (struct line){ .row = r, .count = r->count - r->mark_count,
+			lines[n++] = (struct offcpu_line){ .row = r, .count = r->count - r->mark_count,
 						    .total_ns = r->total_ns - r->mark_total_ns };
 	}
 	if (n)
@@ -99,21 +107,26 @@ static void folded_frame(FILE *out, const struct sym_frame *f)
 		fputc(*p == ';' ? ':' : *p, out);
 }
 
-static void print_folded(FILE *out, const struct offcpu_report_opts *o, const struct line *l)
+static void print_folded(FILE *out, const struct offcpu_report_opts *o, const struct offcpu_line *l)
 {
 	/* comm;user root..leaf;-;kernel root..leaf VALUE (microseconds) */
 	for (const char *p = l->row->comm; *p; p++)
 		fputc(*p == ';' ? ':' : *p == ' ' ? '_' : *p, out);
+	if (origin_text(l->row->key.origin))
+		fprintf(out, ";[%s]", origin_text(l->row->key.origin));
 	for (size_t i = user.n; i-- > 0;)
 		folded_frame(out, &user.frames[i]);
 	if (o->user_stacks && o->kernel_stacks)
 		fputs(";-", out);
 	for (size_t i = kernel.n; i-- > 0;)
 		folded_frame(out, &kernel.frames[i]);
-	fprintf(out, " %llu\n", (unsigned long long)(l->total_ns / NSEC_PER_USEC));
+	if (o->wall)
+		fprintf(out, ";[%s]", offcpu_state_name(l->row->key.state));
+	fprintf(out, " %llu\n",
+		(unsigned long long)(o->samples ? l->count : l->total_ns / NSEC_PER_USEC));
 }
 
-static void print_block(FILE *out, const struct offcpu_report_opts *o, const struct line *l)
+static void print_block(FILE *out, const struct offcpu_report_opts *o, const struct offcpu_line *l)
 {
 	char frame[1024], d[16];
 
@@ -125,15 +138,27 @@ static void print_block(FILE *out, const struct offcpu_report_opts *o, const str
 		fprintf(out, "    %s\n", frame_format(&user.frames[i], frame, sizeof(frame)));
 	if (user.truncated && user.n)
 		fprintf(out, "    (truncated: the stack ends before the thread's start)\n");
+	if (origin_text(l->row->key.origin))
+		fprintf(out, "    (%s: the user stack was not seen)\n",
+			origin_text(l->row->key.origin));
 	if (o->per_thread)
 		fprintf(out, "    -                %s (%u/%u)\n", l->row->comm, l->row->key.tgid,
 			l->row->key.tid);
 	else
 		fprintf(out, "    -                %s (%u)\n", l->row->comm, l->row->key.tgid);
-	fprintf(out, "        %s %llu us in %llu block%s (max %s)\n\n",
-		state_name(l->row->key.state), (unsigned long long)(l->total_ns / NSEC_PER_USEC),
-		(unsigned long long)l->count, l->count == 1 ? "" : "s",
-		format_duration(d, sizeof(d), l->row->max_ns));
+	if (o->samples)
+		fprintf(out, "        %llu sample%s\n\n", (unsigned long long)l->count,
+			l->count == 1 ? "" : "s");
+	else if (l->row->key.state == OFFCPU_ON_CPU)
+		fprintf(out, "        on-CPU %llu us in %llu sample%s\n\n",
+			(unsigned long long)(l->total_ns / NSEC_PER_USEC),
+			(unsigned long long)l->count, l->count == 1 ? "" : "s");
+	else
+		fprintf(out, "        %s %llu us in %llu block%s (max %s)\n\n",
+			offcpu_state_name(l->row->key.state),
+			(unsigned long long)(l->total_ns / NSEC_PER_USEC),
+			(unsigned long long)l->count, l->count == 1 ? "" : "s",
+			format_duration(d, sizeof(d), l->row->max_ns));
 }
 
 static void json_stack(struct json *j, const char *key, const struct resolved *r)
@@ -145,17 +170,21 @@ static void json_stack(struct json *j, const char *key, const struct resolved *r
 }
 
 static void print_json_row(struct json *j, const struct offcpu_report_opts *o,
-			   const struct line *l)
+			   const struct offcpu_line *l)
 {
 	json_object_begin(j, NULL);
 	json_u64(j, "pid", l->row->key.tgid);
 	if (o->per_thread)
 		json_u64(j, "tid", l->row->key.tid);
 	json_string(j, "comm", l->row->comm);
-	json_string(j, "state", state_name(l->row->key.state));
+	json_string(j, "state", offcpu_state_name(l->row->key.state));
+	if (origin_text(l->row->key.origin))
+		json_string(j, "origin", l->row->key.origin == OFFCPU_BEFORE_TRACE ?
+						 "before_trace" : "new_thread");
 	json_u64(j, "count", l->count);
 	json_u64(j, "total_ns", l->total_ns);
-	json_u64(j, "max_ns", l->row->max_ns);
+	if (l->row->key.state != OFFCPU_ON_CPU)
+		json_u64(j, "max_ns", l->row->max_ns);
 	if (o->kernel_stacks)
 		json_stack(j, "kernel_stack", &kernel);
 	if (o->user_stacks) {
@@ -178,12 +207,14 @@ static void print_footer(FILE *out, const struct offcpu_collector *c, const stru
 	if (l->count[LOSS_STACK_MAP_FULL])
 		fprintf(out, "  the stack storage holds %llu stacks: raise --stack-storage-size\n",
 			(unsigned long long)p->stack_storage_size);
+	if (p->cost)
+		bpf_cost_print(out, p->cost, p->duration_ns, p->samples);
 }
 
 void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
 		   struct symbolizer *sym, const struct offcpu_period *p)
 {
-	struct line *lines;
+	struct offcpu_line *lines;
 	size_t n = period_lines(c, &lines);
 	struct stack_stops stops = { 0 };
 	struct json j;
@@ -192,7 +223,7 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	if (o->json) {
 		json_init(&j, out);
 		json_object_begin(&j, NULL);
-		json_string(&j, "tool", "offcputime");
+		json_string(&j, "tool", o->tool);
 		json_string(&j, "type", p->end_reason ? "summary" : "interval");
 		json_u64(&j, "duration_ns", p->duration_ns);
 		if (p->end_reason)
@@ -218,9 +249,13 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	}
 	if (o->json) {
 		json_array_end(&j);
+		if (o->wall)
+			offcpu_wall_threads(out, &j, o, lines, n);
 		json_u64(&j, "inferred_block_ends", c->inferred_ends);
 		stack_stops_json(&j, &stops);
 		losses_json(&j, &c->losses);
+		if (p->cost)
+			bpf_cost_json(&j, p->cost, p->samples);
 		json_object_end(&j);
 		json_line_end(&j);
 	} else if (o->folded) {
@@ -228,7 +263,11 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 		print_footer(stderr, c, p, &stops);
 	} else {
 		if (!n)
-			fprintf(out, "No off-CPU time recorded.\n\n");
+			fprintf(out, "No %s recorded.\n\n", o->samples ? "samples" :
+							    o->wall    ? "time of the traced threads" :
+									 "off-CPU time");
+		else if (o->wall)
+			offcpu_wall_threads(out, NULL, o, lines, n);
 		print_footer(out, c, p, &stops);
 	}
 	stack_stops_clear(&stops);

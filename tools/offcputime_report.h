@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* offcputime: the report as BCC-like blocks, folded stacks, or JSON. */
+/* offcputime's and profile's report: BCC-like blocks, folded stacks, or JSON. */
 #ifndef STALLKIT_OFFCPUTIME_REPORT_H
 #define STALLKIT_OFFCPUTIME_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "bpf_cost.h"
+#include "parse.h"
 #include "offcputime_collect.h"
 #include "symbolizer.h"
 
 struct offcpu_report_opts {
+	const char *tool;   /* "offcputime", "profile" */
+	bool samples;	    /* profile: values are numbers of samples */
+	bool wall;	    /* profile --wall: states as leaves, time by thread */
 	bool json;
 	bool folded;
 	bool delimiter;	    /* -d: a line between kernel and user frames */
@@ -21,7 +26,18 @@ struct offcpu_period {
 	uint64_t duration_ns;
 	const char *end_reason; /* NULL for an interval */
 	uint64_t stack_storage_size;
+	const struct bpf_cost *cost; /* profile: what the BPF programs cost (or NULL) */
+	uint64_t samples;	     /* profile: samples taken, whoever they were of */
 };
+
+/* A report line: a row's count and total in the period reported */
+struct offcpu_line {
+	const struct offcpu_row *row;
+	uint64_t count, total_ns;
+};
+
+/* "S", "D", "R", "on-cpu" */
+const char *offcpu_state_name(uint32_t state);
 
 void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
 		   struct symbolizer *sym, const struct offcpu_period *p);
@@ -31,6 +47,8 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
  * most: what the symbolizer learns (debug information indexed, answers kept) makes the report
  * at the end quick, whatever the number of stacks.
  */
+#define OFFCPU_RESOLVE_AHEAD_NS (100 * NSEC_PER_MSEC) /* CPU time a second, while tracing */
+
 void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
 			  const struct offcpu_report_opts *o, uint64_t cpu_ns);
 

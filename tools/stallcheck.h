@@ -76,12 +76,13 @@ struct tool_check {
 	struct hook_check hooks[TOOL_MAX_HOOKS];
 	unsigned int nhooks;
 	const char *uprobe_target; /* "getaddrinfo in libc", or NULL */
+	const char *perf_event;	   /* "the CPU clock", or NULL */
 	const char *option;	   /* an option with its own needs ("--min"), or NULL */
 	enum feature option_feature;
 	bool option_works;
 };
 
-#define STALLCHECK_TOOLS 4
+#define STALLCHECK_TOOLS 5
 
 /* -p PID: the binaries a process runs code from, and whether stacks unwind through them */
 #define PROCESS_MAX_BINARIES 128

@@ -218,6 +218,8 @@ static size_t describe_hooks(char *buf, size_t len, const struct tool_check *t)
 
 	for (unsigned int i = 1; i < t->nhooks; i++)
 		same &= t->hooks[i].flavour == t->hooks[0].flavour;
+	if (!t->nhooks)
+		return 0;
 	if (same)
 		n += snprintf(buf + n, len - n, "%s: ", hook_flavour_name(t->hooks[0].flavour));
 	for (unsigned int i = 0; i < t->nhooks && n < len; i++) {
@@ -255,6 +257,9 @@ static void text_tools(FILE *out, const struct tool_check *tools)
 		if (t->uprobe_target)
 			n += snprintf(detail + n, sizeof(detail) - n, "uprobes on %s, ",
 				      t->uprobe_target);
+		if (t->perf_event)
+			n += snprintf(detail + n, sizeof(detail) - n, "perf events: %s",
+				      t->perf_event);
 		n += describe_hooks(detail + n, sizeof(detail) - n, t);
 		if (t->option && n < sizeof(detail))
 			snprintf(detail + n, sizeof(detail) - n, "; %s: %s%s%s", t->option,
@@ -417,6 +422,7 @@ static void json_tool(struct json *j, const struct tool_check *t)
 	}
 	json_array_end(j);
 	json_string(j, "uprobes", t->uprobe_target);
+	json_string(j, "perf_event", t->perf_event);
 	if (t->option) {
 		json_object_begin(j, "options");
 		json_object_begin(j, t->option + strspn(t->option, "-"));

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "cpu_clock.h"
 #include "kernel_btf.h"
 #include "stallcheck.h"
 
@@ -20,6 +21,7 @@ struct tool_spec {
 	bool classic;			      /* has a classic tracepoint entry point */
 	unsigned int needs;		      /* NEEDS(FEATURE_...): fails to load without */
 	const char *uprobe_target;
+	const char *perf_event; /* the perf event it samples with, or NULL */
 	const char *option;
 	enum feature option_feature;
 };
@@ -35,6 +37,13 @@ static const struct tool_spec specs[STALLCHECK_TOOLS] = {
 	{ .name = "offcputime",
 	  .hooks = { { "sched", "sched_switch" } },
 	  .needs = NEEDS(FEATURE_RINGBUF) },
+	/* a CPU-clock perf event on each CPU; its object holds offcputime's machinery (task
+	 * storage), whose sched_switch program runs with --wall (tp_btf only) */
+	{ .name = "profile",
+	  .needs = NEEDS(FEATURE_RINGBUF) | NEEDS(FEATURE_TASK_STORAGE),
+	  .perf_event = "the CPU clock",
+	  .option = "--wall",
+	  .option_feature = FEATURE_TP_BTF },
 	/* libc's resolver functions (uprobes), sched_switch for the blocked time; the DNS
 	 * messages of other resolvers come from cgroup socket-buffer programs (cgroup v2) */
 	{ .name = "dnsblock",
@@ -105,6 +114,8 @@ static void check_needs(struct tool_check *t, const struct tool_spec *s, const s
 			return;
 		}
 	}
+	if (s->perf_event && !cpu_clock_available(t->why, sizeof(t->why)))
+		return;
 	if (s->uprobe_target && !feature_available(FEATURE_UPROBE)) {
 		snprintf(t->why, sizeof(t->why), "uprobe: %s", feature_why_not(FEATURE_UPROBE));
 		return;
@@ -131,6 +142,7 @@ void tools_collect(struct tool_check *tools, const struct libc_facts *l)
 		t->name = s->name;
 		t->planned = s->planned;
 		t->uprobe_target = s->uprobe_target;
+		t->perf_event = s->perf_event;
 		t->option = s->option;
 		t->option_feature = s->option_feature;
 		for (; t->nhooks < TOOL_MAX_HOOKS && s->hooks[t->nhooks][0]; t->nhooks++) {

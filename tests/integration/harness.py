@@ -26,6 +26,7 @@ WORKLOADS = os.path.join(BUILD, "tests", "workloads")
 STALLWORK = os.path.join(WORKLOADS, "stallwork")
 BLOCKWORK = os.path.join(WORKLOADS, "blockwork")
 DNSWORK = os.path.join(WORKLOADS, "dnswork")
+CPUWORK = os.path.join(WORKLOADS, "cpuwork")
 DNS_RESPONDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dns_responder.py")
 ATTACH_TIMEOUT = 30  # seconds; sanitizer builds start slowly
 
@@ -67,6 +68,9 @@ class Unprivileged(unittest.TestCase):
 
     def blockwork(self, *scenarios):
         return BlockWorkload(self, scenarios)
+
+    def cpuwork(self, *scenarios):
+        return CpuWorkload(self, scenarios)
 
     def dnswork(self, *steps, ns=None):
         """dnswork with --wait, in the DnsNamespace ns (whose resolver it then uses) if given."""
@@ -175,6 +179,32 @@ class BlockWorkload(Workload):
                     facts["tid " + words[1]] = int(words[2])
                 else:
                     facts.setdefault(words[0], []).append(int(words[1]))
+        return facts
+
+
+class CpuWorkload(Workload):
+    """cpuwork with --wait: CPU time burned in named functions, known in advance."""
+    PROGRAM = CPUWORK
+    LOG_VARIABLE = "CPUWORK_LOG"
+
+    def wait_done(self):
+        """Returns once the scenarios are done (the workload then waits for finish())."""
+        line = self.proc.stdout.readline()
+        assert line == "done\n", line
+
+    def facts(self):
+        """The ground truth: {'cpu burn_three': ns, ..., 'thread burn_all_along':
+        {'tid': .., 'lifetime_ns': .., 'cpu_ns': ..}, ...}"""
+        facts = {}
+        with open(self.log) as f:
+            for line in f:
+                words = line.split()
+                if words[0] == "cpu":
+                    facts["cpu " + words[1]] = int(words[2])
+                elif words[0] == "thread":
+                    facts["thread " + words[1]] = {
+                        "tid": int(words[2]), "lifetime_ns": int(words[3]),
+                        "cpu_ns": int(words[4])}
         return facts
 
 
@@ -294,7 +324,7 @@ class Tracer:
     def _read_stderr(self):
         for line in self.proc.stderr:
             self.stderr_lines.append(line)
-            if line.startswith("Tracing"):
+            if line.startswith(("Tracing", "Sampling")):
                 self.attached.set()
         self.attached.set()
 

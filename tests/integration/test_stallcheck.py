@@ -231,6 +231,7 @@ class StallcheckTest(unittest.TestCase):
     def test_runs_is_what_running_the_tool_says(self):
         self.assertRunsAsSaid("syslat", "-d", "200ms")
         self.assertRunsAsSaid("offcputime", "200ms")
+        self.assertRunsAsSaid("profile", "200ms")
         self.assertRunsAsSaid("dnsblock", "-d", "200ms")
         self.assertRunsAsSaid("tcpretrans", "-d", "200ms")
 
@@ -250,6 +251,14 @@ class StallcheckTest(unittest.TestCase):
         self.assertFalse(tool["planned"])
         self.assertEqual([h["tracepoint"] for h in tool["hooks"]], ["sched:sched_switch"])
         self.assertEqual(tool["runs"], self.doc["features"]["ringbuf"]["available"])
+
+    def test_profile(self):
+        tool = self.doc["tools"]["profile"]
+        self.assertFalse(tool["planned"])
+        self.assertEqual(tool["hooks"], [])
+        self.assertEqual(tool["perf_event"], "the CPU clock")
+        self.assertEqual(tool["options"]["wall"]["available"],
+                         tool["runs"] and self.doc["features"]["tp_btf"]["available"])
 
     def test_dnsblock(self):
         tool = self.doc["tools"]["dnsblock"]
