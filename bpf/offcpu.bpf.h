@@ -55,6 +55,8 @@ struct offcpu_start {
 };
 volatile __u32 epoch; /* bumped by userspace per interval: see syslat.bpf.c */
 __u64 inferred_ends;  /* blocks whose end the kernel's own accounting gave: see end_missed */
+/* an entry of counts created and not announced in new_entries: userspace reads the map */
+volatile __u32 entries_unannounced;
 /* a wall-clock profile's trace: its start, set before the hooks are attached, and its end, set
  * after they are detached (CLOCK_MONOTONIC, as bpf_ktime_get_ns()) */
 __u64 wall_start_ns;
@@ -88,6 +90,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } new_processes SEC(".maps");
+
+/* the keys of the entries created in counts, read by userspace once a second (no wakeup) to
+ * resolve their stacks while the session runs, without reading the whole map */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} new_entries SEC(".maps");
 
 /* The fields of a task the handler needs, read whichever way the flavour allows */
 struct task_view {
@@ -269,6 +278,9 @@ static __always_inline void add_block(const struct offcpu_key *key, const struct
 			loss_count(LOSS_AGG_MAP_FULL);
 			return;
 		}
+		if (!err && bpf_ringbuf_output(&new_entries, (void *)key, sizeof(*key),
+					       BPF_RB_NO_WAKEUP))
+			entries_unannounced = 1;
 		if (!err && !offcpu_cfg.typed_tasks)
 			announce_process(key->tgid);
 	}

@@ -227,7 +227,8 @@ int main(int argc, char **argv)
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
-	offcpu_collector_init(&col, &OFFCPU_MAPS(skel), &hook);
+	if (offcpu_collector_init(&col, &OFFCPU_MAPS(skel), &hook, rb))
+		goto out;
 	if (loader_attach_hooks(&hook, 1))
 		goto out;
 	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,
@@ -239,7 +240,7 @@ int main(int argc, char **argv)
 	while ((wake = session_wait(&sess)) != SESSION_END) {
 		unwinder_tick(unw);
 		if (wake != SESSION_INTERVAL) {
-			offcpu_collector_harvest(&col);
+			offcpu_collector_take_new(&col);
 			offcpu_resolve_ahead(&col, sym, &o.stacks.report, OFFCPU_RESOLVE_AHEAD_NS);
 			continue;
 		}

@@ -24,14 +24,30 @@ struct ring_buffer *offcpu_new_processes(struct bpf_map *new_processes, struct s
 	return rb;
 }
 
-void offcpu_collector_init(struct offcpu_collector *c, const struct offcpu_maps *maps,
-			   const struct tp_hook *hook)
+/* An entry was created: its row, counted at the next harvest */
+static int note_entry(void *ctx, void *data, size_t size)
+{
+	struct offcpu_collector *c = ctx;
+
+	if (size >= sizeof(struct offcpu_key))
+		rows_get(&c->rows, data);
+	return 0;
+}
+
+int offcpu_collector_init(struct offcpu_collector *c, const struct offcpu_maps *maps,
+			  const struct tp_hook *hook, struct ring_buffer *rb)
 {
 	memset(c, 0, sizeof(*c));
 	c->maps = *maps;
 	c->hook = hook;
+	c->rb = rb;
 	rows_init(&c->rows, sizeof(struct offcpu_key), sizeof(struct offcpu_row));
 	rows_init(&c->stacks, sizeof(uint64_t), sizeof(struct offcpu_kept_stack));
+	if (ring_buffer__add(rb, bpf_map__fd(maps->new_entries), note_entry, c)) {
+		warn("setting up the ring buffer of new entries");
+		return -1;
+	}
+	return 0;
 }
 
 int offcpu_collector_harvest(struct offcpu_collector *c)
@@ -63,6 +79,15 @@ int offcpu_collector_harvest(struct offcpu_collector *c)
 	free(keys);
 	free(values);
 	return 0;
+}
+
+void offcpu_collector_take_new(struct offcpu_collector *c)
+{
+	ring_buffer__consume(c->rb);
+	if (*c->maps.entries_unannounced) {
+		*c->maps.entries_unannounced = 0; /* before the map is read */
+		offcpu_collector_harvest(c);
+	}
 }
 
 void offcpu_collector_mark(struct offcpu_collector *c)

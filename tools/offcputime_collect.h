@@ -37,11 +37,14 @@ struct offcpu_maps {
 	struct bpf_map *losses;
 	volatile __u32 *epoch;
 	__u64 *inferred_ends;
+	struct bpf_map *new_entries;
+	volatile __u32 *entries_unannounced;
 };
 
 #define OFFCPU_MAPS(skel)                                                                 \
 	((struct offcpu_maps){ (skel)->maps.counts, (skel)->maps.stacks, (skel)->maps.losses, \
-			       &(skel)->bss->epoch, &(skel)->bss->inferred_ends })
+			       &(skel)->bss->epoch, &(skel)->bss->inferred_ends,          \
+			       (skel)->maps.new_entries, &(skel)->bss->entries_unannounced })
 
 struct offcpu_collector {
 	struct offcpu_maps maps;
@@ -51,15 +54,21 @@ struct offcpu_collector {
 	uint64_t inferred_ends; /* blocks whose switch-in the program missed (since the start) */
 	size_t resolved_ahead; /* rows whose stacks were resolved during the session */
 	struct rows stacks;    /* of struct offcpu_kept_stack: read from the map once */
+	struct ring_buffer *rb; /* new entries come through it, with the tool's events */
 };
 
 /* The ring buffer of the processes bpf/offcpu.bpf.h announces (their first entry): sym notes
  * each while it lives.  NULL with a message on failure. */
 struct ring_buffer *offcpu_new_processes(struct bpf_map *new_processes, struct symbolizer *sym);
 
-void offcpu_collector_init(struct offcpu_collector *c, const struct offcpu_maps *maps,
-			   const struct tp_hook *hook);
+/* rb: the tool's ring buffer, which the new entries are added to; 0, or -1 with a message */
+int offcpu_collector_init(struct offcpu_collector *c, const struct offcpu_maps *maps,
+			  const struct tp_hook *hook, struct ring_buffer *rb);
 int offcpu_collector_harvest(struct offcpu_collector *c);
+/* During the session, the rows of the entries created since the last call, so that their stacks
+ * are resolved ahead: from the entries announced (no read of the map), or from the map when
+ * some did not fit */
+void offcpu_collector_take_new(struct offcpu_collector *c);
 void offcpu_collector_mark(struct offcpu_collector *c);
 void offcpu_collector_free(struct offcpu_collector *c);
 

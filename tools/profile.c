@@ -278,7 +278,8 @@ int main(int argc, char **argv)
 	unwinder_set_symbolizer(unw, sym);
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
-	offcpu_collector_init(&col, &OFFCPU_MAPS(skel), wall ? &hook : NULL);
+	if (offcpu_collector_init(&col, &OFFCPU_MAPS(skel), wall ? &hook : NULL, rb))
+		goto out;
 	bpf_cost_begin(&cost);
 	start_ns = monotonic_ns();
 	skel->bss->wall_start_ns = start_ns;
@@ -292,7 +293,7 @@ int main(int argc, char **argv)
 
 	while (session_wait(&sess) != SESSION_END) {
 		unwinder_tick(unw);
-		offcpu_collector_harvest(&col);
+		offcpu_collector_take_new(&col);
 		offcpu_resolve_ahead(&col, sym, &o.stacks.report, OFFCPU_RESOLVE_AHEAD_NS);
 	}
 	cpu_clock_stop(&clock);
