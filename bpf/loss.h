@@ -18,6 +18,8 @@ enum loss_kind {
 				 * (more threads in calls at once than the map holds) */
 	LOSS_SWITCH_MISSED,	/* a block not counted: the switch that ended it went by without
 				 * the program, and the kernel's record could not tell when */
+	LOSS_WALL_THREADS_FULL,	/* profile --wall: a thread's time before it was first seen not
+				 * counted (more traced threads than its table holds) */
 	LOSS_SAMPLES_MISSED,	/* samples the CPU clock was due for that the program did not
 				 * take (counted by userspace: profile) */
 	LOSS_KINDS,

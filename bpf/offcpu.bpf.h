@@ -203,6 +203,39 @@ static __always_inline void end_missed(struct offcpu_start *s, const struct task
 	loss_count(LOSS_SWITCH_MISSED);
 }
 
+/* Whether a wall-clock profile traces t: an ID filter only (--wall requires -p or -t), as t
+ * need not be the current task */
+static __always_inline bool wall_traces(const struct task_view *t)
+{
+	return offcpu_cfg.wall && t->pid && threads_pass(t->flags) &&
+	       filter_ids_pass(t->tgid, t->pid);
+}
+
+/* Wall-clock profiles: the threads seen leaving or coming onto a CPU since the trace began.  A
+ * preallocated hash, not task storage, which sched_switch may fail to create: a thread taken
+ * for unseen twice would have the start of the trace counted twice */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* --wall: set by userspace */
+	__type(key, __u32);
+	__type(value, __u8);
+} wall_seen SEC(".maps");
+
+/* Whether t is seen for the first time (and notes it); a thread that finds no room counts as
+ * seen, its time before that as lost */
+static __always_inline bool wall_first_sight(__u32 tid)
+{
+	__u8 one = 1;
+	long err;
+
+	if (bpf_map_lookup_elem(&wall_seen, &tid))
+		return false;
+	err = bpf_map_update_elem(&wall_seen, &tid, &one, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		loss_count(LOSS_WALL_THREADS_FULL);
+	return !err;
+}
+
 /* prev leaves the CPU: its block begins (prev is the current task) */
 static __always_inline void block_begins(void *ctx, bool preempt, const struct task_view *prev,
 					 __u64 *now)
@@ -213,6 +246,8 @@ static __always_inline void block_begins(void *ctx, bool preempt, const struct t
 
 	if (!prev->pid || !threads_pass(prev->flags) || !filter_ids_pass(prev->tgid, prev->pid))
 		return;
+	if (offcpu_cfg.wall)
+		wall_first_sight(prev->pid);
 	state = state_class(preempt, prev->state);
 	begins = prev->state != TASK_DEAD && (offcpu_cfg.states & state) &&
 		 filter_current_traits_pass();
@@ -335,14 +370,6 @@ static __always_inline struct offcpu_key unseen_block_key(const struct task_view
 	return key;
 }
 
-/* Whether a wall-clock profile traces t: an ID filter only (--wall requires -p or -t), as t
- * need not be the current task */
-static __always_inline bool wall_traces(const struct task_view *t)
-{
-	return offcpu_cfg.wall && t->pid && threads_pass(t->flags) &&
-	       filter_ids_pass(t->tgid, t->pid);
-}
-
 /* The clock of the run queue next is coming from (the per-CPU runqueues are out of reach
  * without KALLSYMS_ALL); 0 if unknown */
 static __always_inline __u64 run_queue_clock(struct task_struct *next)
@@ -366,13 +393,7 @@ static __always_inline void unseen_block_ends(const struct task_view *next, __u6
 	__u64 queued = task->sched_info.last_queued, rq_clock = run_queue_clock(task), begin;
 	struct offcpu_key key;
 	__u32 state;
-	struct offcpu_start *s = start_get(next, true); /* seen from now on */
 
-	if (!s) {
-		loss_count(LOSS_TASK_STORAGE);
-		return;
-	}
-	s->announced = 1;
 	announce_process(next->tgid);
 	*now = bpf_ktime_get_ns();
 	if (queued && rq_clock > queued && rq_clock - queued >= *now - wall_start_ns)
@@ -392,7 +413,7 @@ static __always_inline void block_ends(void *ctx, const struct task_view *next, 
 	if (!next->pid)
 		return;
 	s = start_get(next, false);
-	if (!s && offcpu_cfg.typed_tasks && wall_traces(next))
+	if (offcpu_cfg.typed_tasks && wall_traces(next) && wall_first_sight(next->pid))
 		unseen_block_ends(next, now);
 	if (!s || !s->ts)
 		return;
@@ -418,9 +439,9 @@ static __always_inline void offcpu_block_open_at_end(struct task_struct *task)
 
 	if (!wall_traces(&t))
 		return;
-	s = bpf_task_storage_get(&starts, task, NULL, 0);
-	if (s) {
-		if (s->ts && wall_end_ns > s->ts)
+	if (bpf_map_lookup_elem(&wall_seen, &t.pid)) {
+		s = bpf_task_storage_get(&starts, task, NULL, 0);
+		if (s && s->ts && wall_end_ns > s->ts)
 			end_block(s, &t, wall_end_ns - s->ts);
 		return;
 	}

@@ -30,6 +30,10 @@ static const struct {
 	[LOSS_SWITCH_MISSED] = { "switch_missed",
 				 "blocks not counted: the switch that ended them was not seen",
 				 NULL },
+	[LOSS_WALL_THREADS_FULL] = { "wall_threads_full",
+				     "threads whose time before they were first seen is not counted: "
+				     "more traced threads than --wall's table holds",
+				     NULL },
 	[LOSS_SAMPLES_MISSED] = { "samples_missed",
 				  "samples not taken: the CPU clock was due (the timer fired late, a "
 				  "virtual CPU did not run, the kernel throttled sampling on an idle CPU, "

@@ -238,10 +238,8 @@ int main(int argc, char **argv)
 	announce(&o);
 
 	while ((wake = session_wait(&sess)) != SESSION_END) {
-		unwinder_tick(unw);
 		if (wake != SESSION_INTERVAL) {
-			offcpu_collector_take_new(&col);
-			offcpu_resolve_ahead(&col, sym, &o.stacks.report, OFFCPU_RESOLVE_AHEAD_NS);
+			offcpu_tick(&col, unw, sym, &o.stacks.report);
 			continue;
 		}
 		uint64_t length = session_next_interval(&sess);
@@ -260,11 +258,8 @@ int main(int argc, char **argv)
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stacks.stack_storage });
-	if (o.output.verbose) {
-		unwinder_print_stats(unw);
-		fprintf(stderr, "note: %zu of %zu entries had their stacks resolved during the "
-			"session\n", col.resolved_ahead, col.rows.n);
-	}
+	if (o.output.verbose)
+		offcpu_print_notes(&col, unw);
 	ret = 0;
 	session_end(&sess);
 detach:

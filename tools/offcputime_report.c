@@ -43,13 +43,30 @@ static void resolve(struct offcpu_collector *c, struct symbolizer *sym,
 	}
 }
 
-void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
+static void resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
 			  const struct offcpu_report_opts *o, uint64_t cpu_ns)
 {
 	uint64_t until = thread_cpu_ns() + cpu_ns;
 
 	while (c->resolved_ahead < c->rows.n && thread_cpu_ns() < until)
 		resolve(c, sym, o, c->rows.at[c->resolved_ahead++]);
+}
+
+#define RESOLVE_AHEAD_NS (100 * NSEC_PER_MSEC) /* CPU time a second, while tracing */
+
+void offcpu_tick(struct offcpu_collector *c, struct unwinder *u, struct symbolizer *sym,
+		 const struct offcpu_report_opts *o)
+{
+	unwinder_tick(u);
+	offcpu_collector_take_new(c);
+	resolve_ahead(c, sym, o, RESOLVE_AHEAD_NS);
+}
+
+void offcpu_print_notes(const struct offcpu_collector *c, const struct unwinder *u)
+{
+	unwinder_print_stats(u);
+	fprintf(stderr, "note: %zu of %zu entries had their stacks resolved during the session\n",
+		c->resolved_ahead, c->rows.n);
 }
 
 const char *offcpu_state_name(uint32_t state)

@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "offcputime_collect.h"
 #include "symbolizer.h"
+#include "unwinder.h"
 
 struct offcpu_report_opts {
 	const char *tool;   /* "offcputime", "profile" */
@@ -43,13 +44,14 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 		   struct symbolizer *sym, const struct offcpu_period *p);
 
 /*
- * Resolves the stacks of the rows harvested since the last call, for cpu_ns of CPU time at
- * most: what the symbolizer learns (debug information indexed, answers kept) makes the report
- * at the end quick, whatever the number of stacks.
+ * The session's tick (once a second): exited processes forgotten, the entries created since
+ * taken, and their stacks resolved for 100 ms of CPU time at most: what the symbolizer learns
+ * (debug information indexed, answers kept) makes the report at the end quick, whatever the
+ * number of stacks.
  */
-#define OFFCPU_RESOLVE_AHEAD_NS (100 * NSEC_PER_MSEC) /* CPU time a second, while tracing */
-
-void offcpu_resolve_ahead(struct offcpu_collector *c, struct symbolizer *sym,
-			  const struct offcpu_report_opts *o, uint64_t cpu_ns);
+void offcpu_tick(struct offcpu_collector *c, struct unwinder *u, struct symbolizer *sym,
+		 const struct offcpu_report_opts *o);
+/* -v, at the end: what the unwind tables held, and how much was resolved ahead */
+void offcpu_print_notes(const struct offcpu_collector *c, const struct unwinder *u);
 
 #endif

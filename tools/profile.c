@@ -27,6 +27,7 @@
 
 #define DEFAULT_HZ	      49   /* not a divisor of common timer rates: no lockstep */
 #define DEFAULT_STACK_STORAGE 8192 /* 8 MiB: a minute of a busy host's distinct stacks */
+#define WALL_THREADS	      32768 /* threads --wall follows (2 MiB) */
 
 struct profile_opts {
 	struct target_opts target;
@@ -168,6 +169,7 @@ static int configure(struct profile_bpf *skel, const struct profile_opts *o, uin
 	bpf_program__set_autoload(skel->progs.sched_switch, o->stacks.report.wall);
 	bpf_program__set_autoload(skel->progs.open_blocks, o->stacks.report.wall);
 	if (bpf_map__set_max_entries(skel->maps.stacks, o->stacks.stack_storage) ||
+	    bpf_map__set_max_entries(skel->maps.wall_seen, o->stacks.report.wall ? WALL_THREADS : 1) ||
 	    unwinder_size(&UNWINDER_MAPS(skel), o->stacks.report.user_stacks ? 0 : 1))
 		return -1;
 	return 0;
@@ -292,9 +294,7 @@ int main(int argc, char **argv)
 	announce(&o, &clock);
 
 	while (session_wait(&sess) != SESSION_END) {
-		unwinder_tick(unw);
-		offcpu_collector_take_new(&col);
-		offcpu_resolve_ahead(&col, sym, &o.stacks.report, OFFCPU_RESOLVE_AHEAD_NS);
+		offcpu_tick(&col, unw, sym, &o.stacks.report);
 	}
 	cpu_clock_stop(&clock);
 	loader_detach_hooks(&hook, 1);
@@ -314,11 +314,8 @@ int main(int argc, char **argv)
 					       .stack_storage_size = o.stacks.stack_storage,
 					       .cost = &cost,
 					       .samples = samples });
-	if (o.output.verbose) {
-		unwinder_print_stats(unw);
-		fprintf(stderr, "note: %zu of %zu entries had their stacks resolved during the "
-			"session\n", col.resolved_ahead, col.rows.n);
-	}
+	if (o.output.verbose)
+		offcpu_print_notes(&col, unw);
 	ret = 0;
 end:
 	session_end(&sess);
