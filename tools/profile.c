@@ -132,6 +132,9 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 					  "whose time it accounts for");
 		if (o->stacks.report.wall && o->idle)
 			argp_error(state, "--wall and -I cannot be combined");
+		if (o->stacks.report.wall && o->cpu >= 0)
+			argp_error(state, "--wall and -C cannot be combined: the threads' time on "
+					  "the other CPUs would be missing");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

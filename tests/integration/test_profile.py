@@ -238,6 +238,7 @@ class ProfileBadInput(Test):
                 (["-c", "5", "1"], 2, "at most every 10000 ns"),
                 (["-C", "4096", "1"], 2, "invalid -C"),
                 (["--wall", "1"], 2, "--wall needs -p or -t"),
+                (["--wall", "-p", "1", "-C", "0", "1"], 2, "--wall and -C cannot be combined"),
                 (["-p", "2147483646", "1"], 1, "no process with PID 2147483646"),
                 (["-f", "--json", "1"], 2, "cannot be combined"),
                 (["soon"], 2, "invalid duration")):
