@@ -104,7 +104,7 @@ struct task_view {
 	__u32 pid;
 	__u32 tgid;
 	__u32 state;
-	__u32 flags; /* of next: typed tasks only (wall-clock profiles need it) */
+	__u32 flags; /* of prev (and of the iterator's task) */
 };
 
 static __always_inline __u32 state_class(bool preempt, __u32 state)
@@ -207,7 +207,7 @@ static __always_inline void end_missed(struct offcpu_start *s, const struct task
  * need not be the current task */
 static __always_inline bool wall_traces(const struct task_view *t)
 {
-	return offcpu_cfg.wall && t->pid && threads_pass(t->flags) &&
+	return offcpu_cfg.wall && t->pid && threads_pass(t->task->flags) &&
 	       filter_ids_pass(t->tgid, t->pid);
 }
 
@@ -471,9 +471,7 @@ static __always_inline int offcpu_switch_btf(void *ctx, bool preempt, struct tas
 		.task = prev, .pid = prev->pid, .tgid = prev->tgid, .state = prev_state,
 		.flags = prev->flags,
 	};
-	struct task_view n = {
-		.task = next, .pid = next->pid, .tgid = next->tgid, .flags = next->flags,
-	};
+	struct task_view n = { .task = next, .pid = next->pid, .tgid = next->tgid };
 
 	return on_switch(ctx, preempt, &p, &n);
 }

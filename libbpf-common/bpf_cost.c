@@ -6,20 +6,15 @@
 #include <bpf/bpf.h>
 #include "bpf_cost.h"
 #include "parse.h"
+#include "procfs.h"
 
 #define STATS_SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
 
 static bool stats_on_already(void)
 {
-	FILE *f = fopen(STATS_SYSCTL, "re");
-	int on = 0;
+	uint64_t on;
 
-	if (f) {
-		if (fscanf(f, "%d", &on) != 1)
-			on = 0;
-		fclose(f);
-	}
-	return on;
+	return !proc_read_u64(STATS_SYSCTL, &on) && on;
 }
 
 void bpf_cost_begin(struct bpf_cost *c)

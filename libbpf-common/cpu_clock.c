@@ -11,64 +11,14 @@
 #include "cpu_clock.h"
 #include "maps.h"
 #include "parse.h"
+#include "procfs.h"
 #include "units.h"
-
-#define ONLINE_CPUS "/sys/devices/system/cpu/online"
 
 uint64_t cpu_clock_max_rate(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
-	unsigned long long rate = 0;
+	uint64_t rate;
 
-	if (f) {
-		if (fscanf(f, "%llu", &rate) != 1)
-			rate = 0;
-		fclose(f);
-	}
-	return rate;
-}
-
-/* The online CPUs, as the kernel lists them ("0-3,6"): a mask of possible_cpus() entries */
-static bool *online_cpus(char *text, size_t len)
-{
-	int ncpus = possible_cpus();
-	bool *online = calloc(ncpus > 0 ? ncpus : 1, sizeof(*online));
-	FILE *f = fopen(ONLINE_CPUS, "re");
-	char *p;
-
-	text[0] = '\0';
-	if (!online || !f || !fgets(text, len, f)) {
-		if (f)
-			fclose(f);
-		return online; /* none known online: every open fails with its reason */
-	}
-	fclose(f);
-	text[strcspn(text, "\n")] = '\0';
-	for (p = text; *p;) {
-		char *end;
-		long lo = strtol(p, &end, 10), hi = lo;
-
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		for (long c = lo; c <= hi && c < ncpus; c++)
-			if (c >= 0)
-				online[c] = true;
-		p = *end == ',' ? end + 1 : end + strlen(end);
-	}
-	return online;
-}
-
-bool cpu_clock_cpu_usable(int cpu)
-{
-	char list[256];
-	bool *online = online_cpus(list, sizeof(list));
-	bool usable = online && cpu < possible_cpus() && online[cpu];
-
-	if (!usable)
-		warnx("no CPU %d online: this machine's online CPUs are %s", cpu,
-		      list[0] ? list : "unknown");
-	free(online);
-	return usable;
+	return proc_read_u64("/proc/sys/kernel/perf_event_max_sample_rate", &rate) ? 0 : rate;
 }
 
 static int open_event(uint64_t freq_hz, uint64_t period_ns, int cpu)
@@ -104,8 +54,6 @@ bool cpu_clock_available(char *why, size_t len)
 
 int cpu_clock_open(struct cpu_clock *c, uint64_t freq_hz, uint64_t period_ns, int cpu)
 {
-	char list[256];
-	bool *online;
 	int opened = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -114,28 +62,28 @@ int cpu_clock_open(struct cpu_clock *c, uint64_t freq_hz, uint64_t period_ns, in
 	c->fds = malloc(c->ncpus * sizeof(*c->fds));
 	c->links = calloc(c->ncpus, sizeof(*c->links));
 	c->sampled = calloc(c->ncpus, sizeof(*c->sampled));
-	online = online_cpus(list, sizeof(list));
-	if (!c->fds || !c->links || !c->sampled || !online) {
-		free(online);
+	if (!c->fds || !c->links || !c->sampled) {
 		warnx("out of memory");
 		return -1;
 	}
 	for (int i = 0; i < c->ncpus; i++)
 		c->fds[i] = -1;
 	for (int i = 0; i < c->ncpus; i++) {
-		if (!online[i] || (cpu >= 0 && i != cpu))
+		if (cpu >= 0 && i != cpu)
 			continue;
 		c->fds[i] = open_event(freq_hz, period_ns, i);
-		if (c->fds[i] < 0) {
+		if (c->fds[i] >= 0) {
+			opened++;
+		} else if (errno != ENODEV) { /* ENODEV: the CPU is offline */
 			warn("opening the CPU clock perf event on CPU %d", i);
-			free(online);
 			return -1;
 		}
-		opened++;
 	}
-	free(online);
 	if (!opened) {
-		warnx("no online CPU to sample (online: %s)", list[0] ? list : "unknown");
+		if (cpu >= 0)
+			warnx("CPU %d is offline", cpu);
+		else
+			warnx("no online CPU to sample");
 		return -1;
 	}
 	return 0;

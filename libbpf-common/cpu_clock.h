@@ -27,11 +27,8 @@ uint64_t cpu_clock_max_rate(void);
 /* Whether a CPU-clock event can be opened here (privileges, perf_event_paranoid, a kernel
  * with perf events); if not, why, in words */
 bool cpu_clock_available(char *why, size_t len);
-/* Whether cpu is online; false with a message naming the CPUs if it is not */
-bool cpu_clock_cpu_usable(int cpu);
-
 /* Opens the events (freq_hz: that rate, else every period_ns) on every online CPU, or on cpu
- * (>= 0) only; -1 with a message on failure */
+ * (>= 0) only; -1 with a message on failure (cpu offline, say) */
 int cpu_clock_open(struct cpu_clock *c, uint64_t freq_hz, uint64_t period_ns, int cpu);
 int cpu_clock_attach(struct cpu_clock *c, struct bpf_program *prog);
 void cpu_clock_stop(struct cpu_clock *c);

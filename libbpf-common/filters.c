@@ -55,15 +55,10 @@ static pid_t max_id(const struct id_list *l)
 
 uint32_t pid_max(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
-	unsigned int v = 4194304; /* the largest pid_max Linux allows */
+	uint64_t v;
 
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 4194304;
-		fclose(f);
-	}
-	return v;
+	/* else the largest pid_max Linux allows */
+	return proc_read_u64("/proc/sys/kernel/pid_max", &v) ? 4194304 : (uint32_t)v;
 }
 
 int filter_configure(struct filter_config *cfg, struct bpf_map *ids_map,

@@ -8,7 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "parse.h"
 #include "procfs.h"
+
+int proc_read_u64(const char *path, uint64_t *out)
+{
+	FILE *f = fopen(path, "re");
+	char line[32];
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))
+		err = -EINVAL;
+	fclose(f);
+	if (!err) {
+		line[strcspn(line, "\n")] = '\0';
+		err = parse_u64(line, out);
+	}
+	return err;
+}
 
 enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid)
 {

@@ -14,6 +14,10 @@ enum proc_id_kind {
 	PROC_ID_THREAD,	 /* a thread of another process */
 };
 
+/* The number alone in a file of /proc or /sys (a sysctl, say): 0, or -errno (-EINVAL: not a
+ * number) */
+int proc_read_u64(const char *path, uint64_t *out);
+
 /* What the ID is; *tgid gets its process ID. */
 enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid);
 

@@ -255,8 +255,6 @@ int main(int argc, char **argv)
 	if (wall && (!feature_require(FEATURE_TP_BTF, "--wall; Linux 5.5+") ||
 		     !feature_require(FEATURE_TASK_STORAGE, "--wall; Linux 5.11+")))
 		return EXIT_RUNTIME;
-	if (o.cpu >= 0 && !cpu_clock_cpu_usable(o.cpu))
-		return EXIT_RUNTIME;
 	skel = profile_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");

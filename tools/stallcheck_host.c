@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "filters.h"
 #include "host.h"
+#include "procfs.h"
 #include "stallcheck.h"
 
 #define SECURITYFS_MAGIC    0x73636673
@@ -124,15 +125,10 @@ static void read_lockdown_config(struct host_facts *h)
  */
 static void read_bpf_stats(struct host_facts *h)
 {
-	FILE *f = fopen(BPF_STATS, "re");
+	uint64_t on;
 	int fd;
 
-	h->stats_enabled = -1;
-	if (f) {
-		if (fscanf(f, "%d", &h->stats_enabled) != 1)
-			h->stats_enabled = -1;
-		fclose(f);
-	}
+	h->stats_enabled = proc_read_u64(BPF_STATS, &on) ? -1 : (int)on;
 	h->stats_sysctl_writable = access(BPF_STATS, W_OK) == 0;
 	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (fd >= 0) {
