@@ -59,18 +59,18 @@ void frame_json(struct json *j, const struct sym_frame *f)
 
 	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
 	json_object_begin(j, NULL);
-	json_string(j, "addr", addr);
-	json_string(j, "function", f->function);
+	json_str(j, "addr", addr);
+	json_str(j, "function", f->function);
 	json_u64(j, "offset", f->function_offset);
-	json_string(j, "file", f->file);
+	json_str(j, "file", f->file);
 	json_u64(j, "line", f->line);
 	json_u64(j, "column", f->column);
 	json_bool(j, "inlined", f->inlined);
 	json_bool(j, "kernel", f->kernel);
-	json_string(j, "module", f->module);
+	json_str(j, "module", f->module);
 	json_u64(j, "module_offset", f->module_offset);
-	json_string(j, "build_id", f->build_id);
+	json_str(j, "build_id", f->build_id);
 	if (f->kind == SYM_FRAME_STOP)
-		json_string(j, "unwind_stop", unwind_stop_key(f->stop));
+		json_str(j, "unwind_stop", unwind_stop_key(f->stop));
 	json_object_end(j);
 }

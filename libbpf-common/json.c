@@ -116,7 +116,7 @@ void json_array_end(struct json *j)
 	close_nested(j, ']');
 }
 
-void json_string(struct json *j, const char *key, const char *value)
+void json_str(struct json *j, const char *key, const char *value)
 {
 	begin_value(j, key);
 	if (value)
@@ -144,6 +144,12 @@ void json_double(struct json *j, const char *key, double value)
 		fprintf(j->out, "%.6g", value);
 	else
 		fputs("null", j->out);
+}
+
+void json_raw(struct json *j, const char *key, const char *text)
+{
+	begin_value(j, key);
+	fputs(text, j->out);
 }
 
 void json_bool(struct json *j, const char *key, bool value)

@@ -23,11 +23,13 @@ void json_object_begin(struct json *j, const char *key);
 void json_object_end(struct json *j);
 void json_array_begin(struct json *j, const char *key);
 void json_array_end(struct json *j);
-void json_string(struct json *j, const char *key, const char *value); /* NULL: null */
+void json_str(struct json *j, const char *key, const char *value); /* NULL: null */
 void json_u64(struct json *j, const char *key, uint64_t value);
 void json_i64(struct json *j, const char *key, int64_t value);
 void json_double(struct json *j, const char *key, double value);
 void json_bool(struct json *j, const char *key, bool value);
+/* A value already in JSON (text, NUL-terminated) */
+void json_raw(struct json *j, const char *key, const char *text);
 /* Ends a top-level value with a newline (one document, or one line of JSON lines). */
 void json_line_end(struct json *j);
 

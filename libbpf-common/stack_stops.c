@@ -94,8 +94,8 @@ void stack_stops_json(struct json *j, const struct stack_stops *t)
 	json_array_begin(j, "unwind_stops");
 	for (size_t i = 0; i < t->n; i++) {
 		json_object_begin(j, NULL);
-		json_string(j, "reason", unwind_stop_key(t->at[i].stop));
-		json_string(j, "module", t->at[i].module);
+		json_str(j, "reason", unwind_stop_key(t->at[i].stop));
+		json_str(j, "module", t->at[i].module);
 		json_u64(j, "stacks", t->at[i].stacks);
 		json_u64(j, "total_ns", t->at[i].total_ns);
 		json_object_end(j);

@@ -212,11 +212,11 @@ static void json_queries(struct json *j, const struct dns_lookup *l)
 		const struct dns_query *q = &l->queries[k];
 
 		json_object_begin(j, NULL);
-		json_string(j, "type", dns_type_name(q->type, type, sizeof(type)));
+		json_str(j, "type", dns_type_name(q->type, type, sizeof(type)));
 		json_u64(j, "id", q->id);
-		json_string(j, "protocol", q->tcp ? "tcp" : "udp");
-		json_string(j, "server", inet_ntop(q->family, q->server, server, sizeof(server)));
-		json_string(j, "outcome", query_outcome(q, outcome, sizeof(outcome)));
+		json_str(j, "protocol", q->tcp ? "tcp" : "udp");
+		json_str(j, "server", inet_ntop(q->family, q->server, server, sizeof(server)));
+		json_str(j, "outcome", query_outcome(q, outcome, sizeof(outcome)));
 		if (q->answered_ns) {
 			json_u64(j, "answers", q->answers);
 			json_u64(j, "latency_ns", q->answered_ns - q->sent_ns);
@@ -249,19 +249,19 @@ static void print_json(struct dns_report *r, const struct dns_lookup *l)
 
 	format_wall_time(when, sizeof(when), l->end_ns);
 	json_object_begin(j, NULL);
-	json_string(j, "type", "lookup");
-	json_string(j, "time", when);
+	json_str(j, "type", "lookup");
+	json_str(j, "time", when);
 	json_u64(j, "pid", l->pid);
 	json_u64(j, "tid", l->tid);
-	json_string(j, "comm", l->comm);
-	json_string(j, "via", dns_api_name(l->api));
-	json_string(j, "name", l->name);
+	json_str(j, "comm", l->comm);
+	json_str(j, "via", dns_api_name(l->api));
+	json_str(j, "name", l->name);
 	json_u64(j, "latency_ns", l->end_ns - l->start_ns);
 	if (l->blocked_ns == BLOCKED_UNKNOWN)
-		json_string(j, "blocked_ns", NULL);
+		json_str(j, "blocked_ns", NULL);
 	else
 		json_u64(j, "blocked_ns", l->blocked_ns);
-	json_string(j, "result", lookup_result(l, res, sizeof(res), &ok));
+	json_str(j, "result", lookup_result(l, res, sizeof(res), &ok));
 	json_bool(j, "ok", ok);
 	if (l->api != DNS_API_WIRE)
 		json_u64(j, "addresses", l->naddrs);
@@ -270,11 +270,11 @@ static void print_json(struct dns_report *r, const struct dns_lookup *l)
 	    l->api != DNS_API_GETNAMEINFO) {
 		json_array_begin(j, "address_list");
 		for (uint32_t i = 0; i < MIN(l->naddrs, DNS_ADDRS_MAX); i++)
-			json_string(j, NULL, address_text(&l->addrs[i], addr, sizeof(addr)));
+			json_str(j, NULL, address_text(&l->addrs[i], addr, sizeof(addr)));
 		json_array_end(j);
 	}
 	if (l->answer[0])
-		json_string(j, "answer", l->answer);
+		json_str(j, "answer", l->answer);
 	json_queries(j, l);
 	if (r->opts.stacks && l->api != DNS_API_WIRE)
 		json_stack(r, l);
@@ -439,9 +439,9 @@ static void summary_json(struct dns_report *r, const struct dns_session_facts *f
 	struct json *j = &r->j;
 
 	json_object_begin(j, NULL);
-	json_string(j, "type", "summary");
+	json_str(j, "type", "summary");
 	json_u64(j, "duration_ns", f->duration_ns);
-	json_string(j, "end_reason", f->end_reason);
+	json_str(j, "end_reason", f->end_reason);
 	json_u64(j, "lookups", r->lookups);
 	json_u64(j, "min_ns", r->opts.min_ns);
 	json_array_begin(j, "names");
@@ -449,7 +449,7 @@ static void summary_json(struct dns_report *r, const struct dns_session_facts *f
 		struct name_row *row = r->by_name.at[i];
 
 		json_object_begin(j, NULL);
-		json_string(j, "name", row->name);
+		json_str(j, "name", row->name);
 		stats_json(j, &row->s);
 		json_object_end(j);
 	}
@@ -460,7 +460,7 @@ static void summary_json(struct dns_report *r, const struct dns_session_facts *f
 
 		json_object_begin(j, NULL);
 		json_u64(j, "pid", row->pid);
-		json_string(j, "comm", row->comm);
+		json_str(j, "comm", row->comm);
 		stats_json(j, &row->s);
 		json_object_end(j);
 	}

@@ -193,10 +193,10 @@ static void print_json_row(struct json *j, const struct offcpu_report_opts *o,
 	json_u64(j, "pid", l->row->key.tgid);
 	if (o->per_thread)
 		json_u64(j, "tid", l->row->key.tid);
-	json_string(j, "comm", l->row->comm);
-	json_string(j, "state", offcpu_state_name(l->row->key.state));
+	json_str(j, "comm", l->row->comm);
+	json_str(j, "state", offcpu_state_name(l->row->key.state));
 	if (origin_text(l->row->key.origin))
-		json_string(j, "origin", l->row->key.origin == OFFCPU_BEFORE_TRACE ?
+		json_str(j, "origin", l->row->key.origin == OFFCPU_BEFORE_TRACE ?
 						 "before_trace" : "new_thread");
 	json_u64(j, "count", l->count);
 	json_u64(j, "total_ns", l->total_ns);
@@ -240,11 +240,11 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	if (o->json) {
 		json_init(&j, out);
 		json_object_begin(&j, NULL);
-		json_string(&j, "tool", o->tool);
-		json_string(&j, "type", p->end_reason ? "summary" : "interval");
+		json_str(&j, "tool", o->tool);
+		json_str(&j, "type", p->end_reason ? "summary" : "interval");
 		json_u64(&j, "duration_ns", p->duration_ns);
 		if (p->end_reason)
-			json_string(&j, "end_reason", p->end_reason);
+			json_str(&j, "end_reason", p->end_reason);
 		json_array_begin(&j, "stacks");
 	} else if (!o->folded) {
 		if (p->end_reason)

@@ -51,7 +51,7 @@ void offcpu_wall_threads(FILE *out, struct json *j, const struct offcpu_report_o
 			json_u64(j, "pid", tt->tgid);
 			if (o->per_thread)
 				json_u64(j, "tid", tt->tid);
-			json_string(j, "comm", tt->comm);
+			json_str(j, "comm", tt->comm);
 			json_object_begin(j, "state_ns");
 			for (size_t s = 0; s < ARRAY_LEN(wall_states); s++)
 				json_u64(j, offcpu_state_name(wall_states[s]), tt->ns[s]);

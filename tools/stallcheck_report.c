@@ -281,44 +281,44 @@ void report_text(FILE *out, const struct stallcheck *c)
 
 static void json_reason(struct json *j, const char *key, const char *why)
 {
-	json_string(j, key, why && why[0] ? why : NULL);
+	json_str(j, key, why && why[0] ? why : NULL);
 }
 
 static void json_host(struct json *j, const struct host_facts *h)
 {
 	json_object_begin(j, "kernel");
-	json_string(j, "release", h->uts.release);
-	json_string(j, "version", h->uts.version);
-	json_string(j, "machine", h->uts.machine);
+	json_str(j, "release", h->uts.release);
+	json_str(j, "version", h->uts.version);
+	json_str(j, "machine", h->uts.machine);
 	json_object_end(j);
 
 	json_object_begin(j, "btf");
 	json_bool(j, "available", h->btf);
-	json_string(j, "path", "/sys/kernel/btf/vmlinux");
+	json_str(j, "path", "/sys/kernel/btf/vmlinux");
 	json_object_end(j);
 
 	json_object_begin(j, "lockdown");
 	json_bool(j, "known", h->lockdown_known);
-	json_string(j, "mode", h->lockdown_known ? h->lockdown : NULL);
+	json_str(j, "mode", h->lockdown_known ? h->lockdown : NULL);
 	json_reason(j, "reason", h->lockdown_why);
-	json_string(j, "config_forced", h->lockdown_config[0] ? h->lockdown_config : NULL);
+	json_str(j, "config_forced", h->lockdown_config[0] ? h->lockdown_config : NULL);
 	json_reason(j, "config_reason", h->lockdown_config_why);
 	json_object_end(j);
 
 	json_object_begin(j, "tracefs");
 	json_bool(j, "mounted", h->tracefs != NULL);
-	json_string(j, "path", h->tracefs);
+	json_str(j, "path", h->tracefs);
 	json_object_end(j);
 
 	json_object_begin(j, "cgroup");
 	json_bool(j, "v2_mounted", h->cgroup2);
-	json_string(j, "v2_path", h->cgroup2 ? h->cgroup2_path : NULL);
-	json_string(j, "hierarchy", h->cgroup_hierarchy);
+	json_str(j, "v2_path", h->cgroup2 ? h->cgroup2_path : NULL);
+	json_str(j, "hierarchy", h->cgroup_hierarchy);
 	json_object_end(j);
 
 	json_object_begin(j, "bpf_stats");
 	if (h->stats_enabled < 0)
-		json_string(j, "enabled", NULL);
+		json_str(j, "enabled", NULL);
 	else
 		json_bool(j, "enabled", h->stats_enabled);
 	json_bool(j, "can_enable", h->stats_can_enable);
@@ -353,7 +353,7 @@ static void json_features(struct json *j)
 static void json_i64_or_null(struct json *j, const char *key, long rules)
 {
 	if (rules < 0)
-		json_string(j, key, NULL);
+		json_str(j, key, NULL);
 	else
 		json_u64(j, key, rules);
 }
@@ -369,7 +369,7 @@ static void json_process(struct json *j, const struct process_facts *p)
 	json_array_begin(j, "binaries");
 	for (size_t i = 0; i < p->n; i++) {
 		json_object_begin(j, NULL);
-		json_string(j, "path", p->binaries[i].path);
+		json_str(j, "path", p->binaries[i].path);
 		json_i64_or_null(j, "unwind_rules", p->binaries[i].rules);
 		json_object_end(j);
 	}
@@ -381,17 +381,17 @@ static void json_libc(struct json *j, const struct libc_facts *l)
 {
 	json_object_begin(j, "libc");
 	json_bool(j, "found", l->found);
-	json_string(j, "path", l->found ? l->path : NULL);
-	json_string(j, "version", l->version);
+	json_str(j, "path", l->found ? l->path : NULL);
+	json_str(j, "version", l->version);
 	if (l->fp_known)
 		json_bool(j, "frame_pointers", l->frame_pointers);
 	else
-		json_string(j, "frame_pointers", NULL);
+		json_str(j, "frame_pointers", NULL);
 	json_u64(j, "functions_checked", l->fp_checked);
 	json_u64(j, "functions_with_frame_pointer", l->fp_with);
 	json_i64_or_null(j, "unwind_rules", l->unwind_rules);
-	json_string(j, "build_id", l->build_id[0] ? l->build_id : NULL);
-	json_string(j, "debug_file", l->debug_file[0] ? l->debug_file : NULL);
+	json_str(j, "build_id", l->build_id[0] ? l->build_id : NULL);
+	json_str(j, "debug_file", l->debug_file[0] ? l->debug_file : NULL);
 	json_bool(j, "debug_file_exists", l->debug_file_exists);
 	json_reason(j, "reason", l->why);
 	json_object_end(j);
@@ -407,7 +407,7 @@ static void json_tool(struct json *j, const struct tool_check *t)
 	json_object_begin(j, t->name);
 	json_bool(j, "planned", t->planned);
 	json_bool(j, "runs", t->runs);
-	json_string(j, "flavour", flavour);
+	json_str(j, "flavour", flavour);
 	json_reason(j, "reason", t->why);
 	json_array_begin(j, "hooks");
 	for (unsigned int i = 0; i < t->nhooks; i++) {
@@ -415,19 +415,19 @@ static void json_tool(struct json *j, const struct tool_check *t)
 
 		snprintf(name, sizeof(name), "%s:%s", t->hooks[i].category, t->hooks[i].name);
 		json_object_begin(j, NULL);
-		json_string(j, "tracepoint", name);
-		json_string(j, "flavour", hook_flavour_name(t->hooks[i].flavour));
+		json_str(j, "tracepoint", name);
+		json_str(j, "flavour", hook_flavour_name(t->hooks[i].flavour));
 		json_reason(j, "reason", t->hooks[i].why);
 		json_object_end(j);
 	}
 	json_array_end(j);
-	json_string(j, "uprobes", t->uprobe_target);
-	json_string(j, "perf_event", t->perf_event);
+	json_str(j, "uprobes", t->uprobe_target);
+	json_str(j, "perf_event", t->perf_event);
 	if (t->option) {
 		json_object_begin(j, "options");
 		json_object_begin(j, t->option + strspn(t->option, "-"));
 		json_bool(j, "available", t->option_works);
-		json_string(j, "needs", feature_name(t->option_feature));
+		json_str(j, "needs", feature_name(t->option_feature));
 		json_reason(j, "reason",
 			    t->option_works ? NULL
 			    : t->runs	    ? feature_why_not(t->option_feature)

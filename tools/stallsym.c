@@ -257,7 +257,7 @@ static void print_json(struct json *j, uint64_t addr, const struct sym_frame *fr
 
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
 	json_object_begin(j, NULL);
-	json_string(j, "addr", hex);
+	json_str(j, "addr", hex);
 	json_array_begin(j, "frames");
 	for (long f = 0; f < n; f++)
 		frame_json(j, &frames[f]);

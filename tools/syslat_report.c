@@ -239,21 +239,21 @@ static void json_row(struct json *j, const struct report_opts *o, const struct l
 	size_t ne;
 
 	json_object_begin(j, NULL);
-	json_string(j, "name", name_of(k->nr, name, sizeof(name)));
+	json_str(j, "name", name_of(k->nr, name, sizeof(name)));
 	json_u64(j, "nr", k->nr);
 	if (o->key_by & (SYSLAT_BY_PID | SYSLAT_BY_FD))
 		json_u64(j, "pid", k->pid);
 	if (o->key_by & SYSLAT_BY_TID)
 		json_u64(j, "tid", k->tid);
 	if (o->key_by)
-		json_string(j, "comm", l->row->comm);
+		json_str(j, "comm", l->row->comm);
 	if (o->key_by & SYSLAT_BY_FD) {
 		if (k->file.fd == SYSLAT_NO_FD) {
-			json_string(j, "fd", NULL);
-			json_string(j, "fd_desc", NULL);
+			json_str(j, "fd", NULL);
+			json_str(j, "fd_desc", NULL);
 		} else {
 			json_i64(j, "fd", k->file.fd);
-			json_string(j, "fd_desc", l->row->fd_desc);
+			json_str(j, "fd_desc", l->row->fd_desc);
 		}
 	}
 	json_u64(j, "count", l->counts.count);
@@ -301,13 +301,13 @@ static void json_inflight(struct json *j, const struct syslat_inflight_list *inf
 		json_object_begin(j, NULL);
 		json_u64(j, "pid", f->pid);
 		json_u64(j, "tid", f->tid);
-		json_string(j, "comm", f->comm);
-		json_string(j, "name", name_of(f->nr, name, sizeof(name)));
+		json_str(j, "comm", f->comm);
+		json_str(j, "name", name_of(f->nr, name, sizeof(name)));
 		json_u64(j, "nr", f->nr);
 		json_u64(j, "duration_ns", f->duration_ns);
 		json_bool(j, "began_before_tracing", f->before_tracing);
-		json_string(j, "state", (char[]){ f->state, 0 });
-		json_string(j, "wchan", f->wchan);
+		json_str(j, "state", (char[]){ f->state, 0 });
+		json_str(j, "wchan", f->wchan);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -321,11 +321,11 @@ static void report_json(FILE *out, const struct report_opts *o, const struct sys
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
-	json_string(&j, "tool", "syslat");
-	json_string(&j, "type", p->end_reason ? "summary" : "interval");
+	json_str(&j, "tool", "syslat");
+	json_str(&j, "type", p->end_reason ? "summary" : "interval");
 	json_u64(&j, "duration_ns", p->duration_ns);
 	if (p->end_reason)
-		json_string(&j, "end_reason", p->end_reason);
+		json_str(&j, "end_reason", p->end_reason);
 	json_array_begin(&j, "syscalls");
 	for (size_t i = 0; i < n; i++)
 		json_row(&j, o, &lines[i]);
@@ -369,21 +369,21 @@ void report_event(FILE *out, bool json, const struct syslat_event *e)
 
 		json_init(&j, out);
 		json_object_begin(&j, NULL);
-		json_string(&j, "type", "slow_call");
-		json_string(&j, "time", when);
+		json_str(&j, "type", "slow_call");
+		json_str(&j, "time", when);
 		json_u64(&j, "end_ns", e->end_ns);
 		json_u64(&j, "pid", e->pid);
 		json_u64(&j, "tid", e->tid);
-		json_string(&j, "comm", e->comm);
-		json_string(&j, "name", name_of(e->nr, name, sizeof(name)));
+		json_str(&j, "comm", e->comm);
+		json_str(&j, "name", name_of(e->nr, name, sizeof(name)));
 		json_u64(&j, "nr", e->nr);
 		json_u64(&j, "latency_ns", e->latency_ns);
 		json_i64(&j, "ret", e->ret);
-		json_string(&j, "errno", e->ret < 0 ? errno_name(-e->ret) : NULL);
-		json_string(&j, "args", args);
+		json_str(&j, "errno", e->ret < 0 ? errno_name(-e->ret) : NULL);
+		json_str(&j, "args", args);
 		if (e->file.fd != SYSLAT_NO_FD) {
 			json_i64(&j, "fd", e->file.fd);
-			json_string(&j, "fd_desc", fd_desc);
+			json_str(&j, "fd_desc", fd_desc);
 		}
 		json_object_end(&j);
 		json_line_end(&j);

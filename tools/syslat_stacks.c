@@ -141,9 +141,9 @@ void stacks_print_json(struct json *j, struct syslat_stacks *st, unsigned int to
 		size_t nf;
 
 		json_object_begin(j, NULL);
-		json_string(j, "name", name_of(s->nr, name, sizeof(name)));
+		json_str(j, "name", name_of(s->nr, name, sizeof(name)));
 		json_u64(j, "pid", s->pid);
-		json_string(j, "comm", s->comm);
+		json_str(j, "comm", s->comm);
 		json_u64(j, "count", s->count);
 		json_u64(j, "total_ns", s->total_ns);
 		json_u64(j, "max_ns", s->max_ns);

@@ -264,9 +264,9 @@ static void flow_json(struct json *j, const struct tcpr_flow *f)
 	char a[INET6_ADDRSTRLEN];
 
 	json_u64(j, "ip", f->family == AF_INET6 ? 6 : 4);
-	json_string(j, "laddr", inet_address_format(a, sizeof(a), f->family, f->local_addr));
+	json_str(j, "laddr", inet_address_format(a, sizeof(a), f->family, f->local_addr));
 	json_u64(j, "lport", f->local_port);
-	json_string(j, "raddr", inet_address_format(a, sizeof(a), f->family, f->remote_addr));
+	json_str(j, "raddr", inet_address_format(a, sizeof(a), f->family, f->remote_addr));
 	json_u64(j, "rport", f->remote_port);
 }
 
@@ -274,10 +274,10 @@ static void owner_json(struct json *j, pid_t pid, const char *comm)
 {
 	if (pid) {
 		json_u64(j, "pid", pid);
-		json_string(j, "comm", comm);
+		json_str(j, "comm", comm);
 	} else {
-		json_string(j, "pid", NULL);
-		json_string(j, "comm", NULL);
+		json_str(j, "pid", NULL);
+		json_str(j, "comm", NULL);
 	}
 }
 
@@ -288,20 +288,20 @@ static void event_json(struct tcpr_report *r, const struct tcpr_event *e)
 
 	format_wall_time(when, sizeof(when), e->ts);
 	json_object_begin(j, NULL);
-	json_string(j, "type", e->type == TCPR_EVENT_DROP ? "drop" : "retransmit");
-	json_string(j, "time", when);
+	json_str(j, "type", e->type == TCPR_EVENT_DROP ? "drop" : "retransmit");
+	json_str(j, "time", when);
 	json_u64(j, "ts_ns", e->ts);
 	owner_json(j, e->pid, e->comm);
 	flow_json(j, &e->flow);
-	json_string(j, "state", e->state ? tcp_state_name(e->state) : NULL);
+	json_str(j, "state", e->state ? tcp_state_name(e->state) : NULL);
 	json_u64(j, "seq", e->seq);
 	if (e->type == TCPR_EVENT_DROP) {
-		json_string(j, "direction", e->incoming ? "in" : "out");
-		json_string(j, "reason", reason_name(e->reason, reason, sizeof(reason)));
+		json_str(j, "direction", e->incoming ? "in" : "out");
+		json_str(j, "reason", reason_name(e->reason, reason, sizeof(reason)));
 		json_u64(j, "reason_code", e->reason);
 		stack_json(r, e->stack);
 	} else {
-		json_string(j, "kind", tcpr_kind_name(e->kind));
+		json_str(j, "kind", tcpr_kind_name(e->kind));
 		json_u64(j, "segs", e->segs);
 		json_i64(j, "err", e->err);
 		json_u64(j, "srtt_us", e->srtt_us);
@@ -496,7 +496,7 @@ static void tables_json(struct tcpr_report *r, const struct tcpr_tally *t)
 
 		json_object_begin(j, NULL);
 		flow_json(j, &f->key);
-		json_string(j, "state", f->state ? tcp_state_name(f->state) : NULL);
+		json_str(j, "state", f->state ? tcp_state_name(f->state) : NULL);
 		owner_json(j, f->pid, f->comm);
 		counts_json(j, &f->c);
 		json_object_end(j);
@@ -507,7 +507,7 @@ static void tables_json(struct tcpr_report *r, const struct tcpr_tally *t)
 		const struct host_row *h = t->hosts.at[i];
 
 		json_object_begin(j, NULL);
-		json_string(j, "raddr",
+		json_str(j, "raddr",
 			    inet_address_format(addr, sizeof(addr), h->key.family, h->key.addr));
 		json_u64(j, "flows", h->flows);
 		counts_json(j, &h->c);
@@ -519,7 +519,7 @@ static void tables_json(struct tcpr_report *r, const struct tcpr_tally *t)
 		const struct reason_row *d = t->reasons.at[i];
 
 		json_object_begin(j, NULL);
-		json_string(j, "reason", reason_name(d->key.reason, reason, sizeof(reason)));
+		json_str(j, "reason", reason_name(d->key.reason, reason, sizeof(reason)));
 		json_u64(j, "reason_code", d->key.reason);
 		json_u64(j, "drops", d->drops);
 		stack_json(r, d->key.stack);
@@ -535,8 +535,8 @@ static void counts_print(struct tcpr_report *r, const struct tcpr_tally *t, uint
 	format_wall_time(when, sizeof(when), monotonic_ns());
 	if (r->opts.json) {
 		json_object_begin(&r->j, NULL);
-		json_string(&r->j, "type", "counts");
-		json_string(&r->j, "time", when);
+		json_str(&r->j, "type", "counts");
+		json_str(&r->j, "time", when);
 		json_u64(&r->j, "period_ns", period_ns);
 		counts_json(&r->j, &t->total);
 		tables_json(r, t);
@@ -597,9 +597,9 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 		struct json *j = &r->j;
 
 		json_object_begin(j, NULL);
-		json_string(j, "type", "summary");
+		json_str(j, "type", "summary");
 		json_u64(j, "duration_ns", facts->duration_ns);
-		json_string(j, "end_reason", facts->end_reason);
+		json_str(j, "end_reason", facts->end_reason);
 		counts_json(j, &r->run.total);
 		json_u64(j, "owner_unknown", facts->owner_unknown);
 		json_u64(j, "not_attributed", facts->unattributed);

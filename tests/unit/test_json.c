@@ -45,7 +45,7 @@ static void check_string(const char *value, const char *expected)
 	struct capture c;
 
 	capture_open(&c);
-	json_string(&c.j, NULL, value);
+	json_str(&c.j, NULL, value);
 	capture_check(&c, expected);
 }
 
@@ -62,13 +62,13 @@ static void test_nesting_and_commas(void **state)
 	json_u64(&c.j, NULL, 1);
 	json_i64(&c.j, NULL, -2);
 	json_bool(&c.j, NULL, true);
-	json_string(&c.j, NULL, NULL);
+	json_str(&c.j, NULL, NULL);
 	json_object_begin(&c.j, NULL);
 	json_object_end(&c.j);
 	json_array_begin(&c.j, NULL);
 	json_array_end(&c.j);
 	json_object_begin(&c.j, NULL);
-	json_string(&c.j, "x", "y");
+	json_str(&c.j, "x", "y");
 	json_object_end(&c.j);
 	json_array_end(&c.j);
 	json_object_end(&c.j);
