@@ -29,6 +29,7 @@
 struct dns_opts {
 	struct target_opts target;
 	struct output_opts output;
+	struct capture_opts capture;
 	uint64_t duration_ns;
 	uint64_t min_ns;
 	uint64_t timeout_ns;
@@ -69,6 +70,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->output;
+		state->child_inputs[2] = &o->capture;
 		break;
 	case OPT_MIN:
 		if (parse_duration(arg, NSEC_PER_MSEC, &o->min_ns))
@@ -97,6 +99,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &output_argp, 0, "Output:", 3 },
+	{ &capture_argp, 0, "Capture (for stallreport):", 4 },
 	{},
 };
 
@@ -142,16 +145,21 @@ int main(int argc, char **argv)
 	struct unwinder *unw = NULL;
 	struct session sess;
 	struct tp_hook hook;
+	struct capture *cap = NULL;
+	struct report_streams streams;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
 	session_block_signals();
+	if (capture_begin(&cap, &o.capture, "dnsblock", argc, argv, &o.target))
+		goto out;
+	capture_streams(cap, o.output.json, false, &streams);
 	if (!loader_init(o.output.verbose) ||
 	    !feature_require(FEATURE_RINGBUF, "lookups as they complete; Linux 5.8+") ||
 	    !feature_require(FEATURE_UPROBE, "the C library's resolver functions"))
-		return EXIT_RUNTIME;
+		goto out;
 	skel = dnsblock_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -173,9 +181,8 @@ int main(int argc, char **argv)
 		warn("setting up the symbolizer");
 		goto out;
 	}
-	report_init(&report, stdout, &(struct dns_report_opts){ .json = o.output.json,
-								 .stacks = o.stacks,
-								 .min_ns = o.min_ns }, sym);
+	report_init(&report, &streams, &(struct dns_report_opts){ .stacks = o.stacks,
+								   .min_ns = o.min_ns }, sym);
 	tracker_init(&tracker, o.timeout_ns, sym, report_lookup, &report);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), tracker_event, &tracker, NULL);
 	if (!rb) {
@@ -218,7 +225,8 @@ int main(int argc, char **argv)
 	report_summary(&report, &facts);
 	if (o.output.verbose)
 		unwinder_print_stats(unw);
-	ret = 0;
+	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
+	cap = NULL;
 	session_end(&sess);
 detach:
 	dns_probes_detach(&probes);
@@ -228,6 +236,8 @@ free_report:
 	report_free(&report);
 	unwinder_free(unw);
 out:
+	capture_abort(cap);
+	capture_opts_free(&o.capture);
 	ring_buffer__free(rb);
 	symbolizer_free(sym);
 	dnsblock_bpf__destroy(skel);

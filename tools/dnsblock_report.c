@@ -30,18 +30,19 @@ struct process_row {
 	struct lookup_stats s;
 };
 
-void report_init(struct dns_report *r, FILE *out, const struct dns_report_opts *opts,
-		 struct symbolizer *sym)
+void report_init(struct dns_report *r, const struct report_streams *streams,
+		 const struct dns_report_opts *opts, struct symbolizer *sym)
 {
 	memset(r, 0, sizeof(*r));
-	r->out = out;
+	r->out = streams->text;
+	r->json = streams->json;
 	r->opts = *opts;
 	r->sym = sym;
-	json_init(&r->j, out);
+	json_init(&r->j, r->json);
 	rows_init(&r->by_name, offsetof(struct name_row, s), sizeof(struct name_row));
 	rows_init(&r->by_process, offsetof(struct process_row, s), sizeof(struct process_row));
-	if (!opts->json)
-		fprintf(out, "%-12s %-7s %-7s %-16s %9s %9s %-14s %s\n", "TIME", "PID", "TID",
+	if (r->out)
+		fprintf(r->out, "%-12s %-7s %-7s %-16s %9s %9s %-14s %s\n", "TIME", "PID", "TID",
 			"COMM", "LATENCY", "BLOCKED", "RESULT", "NAME VIA QUERIES");
 }
 
@@ -166,29 +167,45 @@ static const char *blocked_text(const struct dns_lookup *l, char *buf, size_t le
 	return l->blocked_ns == BLOCKED_UNKNOWN ? "-" : format_duration(buf, len, l->blocked_ns);
 }
 
-static void print_stack(struct dns_report *r, const struct dns_lookup *l)
-{
-	static struct sym_frame frames[MAX_SYM_FRAMES];
-	char line[1024];
+/* A lookup's stack, resolved once for every form */
+struct lookup_stack {
+	bool shown;	/* --stacks, and a lookup that has a caller */
+	size_t n;	/* 0: not readable */
 	bool truncated;
-	size_t nf;
+};
 
-	if (l->api == DNS_API_WIRE)
-		return; /* sent from a resolver's own loop: no caller to show */
-	if (!l->stack_frames) {
+static struct sym_frame stack_frames[MAX_SYM_FRAMES];
+
+static void resolve_stack(struct dns_report *r, const struct dns_lookup *l,
+			  struct lookup_stack *st)
+{
+	/* a query sent from a resolver's own loop has no caller to show */
+	*st = (struct lookup_stack){ .shown = r->opts.stacks && l->api != DNS_API_WIRE };
+	if (!st->shown || !l->stack_frames)
+		return;
+	st->n = symbolizer_user_stack(r->sym, l->pid, l->stack, l->stack_frames, stack_frames,
+				      MAX_SYM_FRAMES, &st->truncated);
+	stack_stops_add(&r->stops, stack_frames, st->n, 1, l->end_ns - l->start_ns);
+}
+
+static void print_stack(struct dns_report *r, const struct lookup_stack *st)
+{
+	char line[1024];
+
+	if (!st->shown)
+		return;
+	if (!st->n) {
 		fprintf(r->out, "    (no stack: it could not be read)\n");
 		return;
 	}
-	nf = symbolizer_user_stack(r->sym, l->pid, l->stack, l->stack_frames, frames,
-				   MAX_SYM_FRAMES, &truncated);
-	stack_stops_add(&r->stops, frames, nf, 1, l->end_ns - l->start_ns);
-	for (size_t f = 0; f < nf; f++)
-		fprintf(r->out, "    %s\n", frame_format(&frames[f], line, sizeof(line)));
-	if (truncated)
+	for (size_t f = 0; f < st->n; f++)
+		fprintf(r->out, "    %s\n", frame_format(&stack_frames[f], line, sizeof(line)));
+	if (st->truncated)
 		fprintf(r->out, "    (truncated: the stack ends before the thread's start)\n");
 }
 
-static void print_line(struct dns_report *r, const struct dns_lookup *l)
+static void print_line(struct dns_report *r, const struct dns_lookup *l,
+		       const struct lookup_stack *st)
 {
 	char when[16], lat[16], blk[16], res[32], queries[QUERIES_TEXT];
 	bool ok;
@@ -199,8 +216,7 @@ static void print_line(struct dns_report *r, const struct dns_lookup *l)
 		blocked_text(l, blk, sizeof(blk)), lookup_result(l, res, sizeof(res), &ok),
 		l->name[0] ? l->name : "-", dns_api_name(l->api),
 		queries_text(l, queries, sizeof(queries)));
-	if (r->opts.stacks)
-		print_stack(r, l);
+	print_stack(r, st);
 }
 
 static void json_queries(struct json *j, const struct dns_lookup *l)
@@ -226,22 +242,16 @@ static void json_queries(struct json *j, const struct dns_lookup *l)
 	json_array_end(j);
 }
 
-static void json_stack(struct dns_report *r, const struct dns_lookup *l)
+static void json_stack(struct dns_report *r, const struct lookup_stack *st)
 {
-	static struct sym_frame frames[MAX_SYM_FRAMES];
-	size_t nf = 0;
-
-	if (l->stack_frames)
-		nf = symbolizer_user_stack(r->sym, l->pid, l->stack, l->stack_frames, frames,
-					   MAX_SYM_FRAMES, NULL);
-	stack_stops_add(&r->stops, frames, nf, 1, l->end_ns - l->start_ns);
 	json_array_begin(&r->j, "stack");
-	for (size_t f = 0; f < nf; f++)
-		frame_json(&r->j, &frames[f]);
+	for (size_t f = 0; f < st->n; f++)
+		frame_json(&r->j, &stack_frames[f]);
 	json_array_end(&r->j);
 }
 
-static void print_json(struct dns_report *r, const struct dns_lookup *l)
+static void print_json(struct dns_report *r, const struct dns_lookup *l,
+		       const struct lookup_stack *st)
 {
 	char when[16], res[32], addr[INET6_ADDRSTRLEN];
 	struct json *j = &r->j;
@@ -276,8 +286,8 @@ static void print_json(struct dns_report *r, const struct dns_lookup *l)
 	if (l->answer[0])
 		json_str(j, "answer", l->answer);
 	json_queries(j, l);
-	if (r->opts.stacks && l->api != DNS_API_WIRE)
-		json_stack(r, l);
+	if (st->shown)
+		json_stack(r, st);
 	json_object_end(j);
 	json_line_end(j);
 }
@@ -327,16 +337,21 @@ static void summarize(struct dns_report *r, const struct dns_lookup *l)
 void report_lookup(void *report, const struct dns_lookup *l)
 {
 	struct dns_report *r = report;
+	struct lookup_stack st;
 
 	if (l->end_ns - l->start_ns < r->opts.min_ns)
 		return;
 	r->lookups++;
-	if (r->opts.json)
-		print_json(r, l);
-	else
-		print_line(r, l);
+	resolve_stack(r, l, &st);
+	if (r->out) {
+		print_line(r, l, &st);
+		fflush(r->out);
+	}
+	if (r->json) {
+		print_json(r, l, &st);
+		fflush(r->json);
+	}
 	summarize(r, l);
-	fflush(r->out);
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -480,11 +495,14 @@ void report_summary(struct dns_report *r, const struct dns_session_facts *f)
 {
 	rows_sort(&r->by_name, offsetof(struct name_row, s));
 	rows_sort(&r->by_process, offsetof(struct process_row, s));
-	if (r->opts.json)
-		summary_json(r, f);
-	else
+	if (r->out) {
 		summary_text(r, f);
-	fflush(r->out);
+		fflush(r->out);
+	}
+	if (r->json) {
+		summary_json(r, f);
+		fflush(r->json);
+	}
 }
 
 static void stats_free(void *row_stats)

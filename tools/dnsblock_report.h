@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "capture.h"
 #include "dnsblock_track.h"
 #include "json.h"
 #include "stack_stops.h"
@@ -14,13 +15,13 @@
 #include "symbolizer.h"
 
 struct dns_report_opts {
-	bool json;
 	bool stacks;
 	uint64_t min_ns; /* lookups faster than this are left out, of the summary too */
 };
 
 struct dns_report {
-	FILE *out;
+	FILE *out;  /* the text form, or NULL */
+	FILE *json; /* the JSON form, or NULL */
 	struct json j;
 	struct dns_report_opts opts;
 	struct symbolizer *sym;
@@ -42,8 +43,8 @@ struct dns_session_facts {
 };
 
 /* Prints the header of the lines (text) */
-void report_init(struct dns_report *r, FILE *out, const struct dns_report_opts *opts,
-		 struct symbolizer *sym);
+void report_init(struct dns_report *r, const struct report_streams *streams,
+		 const struct dns_report_opts *opts, struct symbolizer *sym);
 /* A lookup_done_fn: prints the lookup and counts it for the summary */
 void report_lookup(void *report, const struct dns_lookup *l);
 void report_summary(struct dns_report *r, const struct dns_session_facts *f);

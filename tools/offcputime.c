@@ -14,6 +14,7 @@
 #include "offcputime.skel.h"
 #include "offcputime_collect.h"
 #include "offcpu_options.h"
+#include "capture.h"
 #include "offcputime_report.h"
 #include "options.h"
 #include "session.h"
@@ -29,6 +30,7 @@ struct offcpu_opts {
 	struct target_opts target;
 	struct output_opts output;
 	struct offcpu_stack_opts stacks;
+	struct capture_opts capture;
 	uint64_t duration_ns;
 	uint64_t interval_ns;
 	uint64_t min_ns;
@@ -87,6 +89,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->stacks;
+		state->child_inputs[3] = &o->capture;
 		break;
 	case 'm':
 	case 'M':
@@ -125,6 +128,7 @@ static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &output_argp, 0, "Output:", 3 },
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
+	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{},
 };
 
@@ -184,17 +188,21 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct session sess;
 	struct tp_hook hook;
+	struct capture *cap = NULL;
+	struct report_streams streams;
 	enum session_wake wake;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	o.stacks.report.json = o.output.json;
 
 	session_block_signals();
+	if (capture_begin(&cap, &o.capture, "offcputime", argc, argv, &o.target))
+		goto out;
+	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
 	if (!loader_init(o.output.verbose) ||
 	    !feature_require(FEATURE_RINGBUF, "notes of new processes; Linux 5.8+"))
-		return EXIT_RUNTIME;
+		goto out;
 	skel = offcputime_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -245,7 +253,7 @@ int main(int argc, char **argv)
 		uint64_t length = session_next_interval(&sess);
 
 		offcpu_collector_harvest(&col);
-		offcpu_report(stdout, &o.stacks.report, &col, sym,
+		offcpu_report(&streams, &o.stacks.report, &col, sym,
 			      &(struct offcpu_period){ .duration_ns = length,
 						       .stack_storage_size = o.stacks.stack_storage });
 		offcpu_collector_mark(&col);
@@ -254,17 +262,20 @@ int main(int argc, char **argv)
 	loader_detach_hooks(&hook, 1);
 	ring_buffer__consume(rb);
 	offcpu_collector_harvest(&col);
-	offcpu_report(stdout, &o.stacks.report, &col, sym,
+	offcpu_report(&streams, &o.stacks.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stacks.stack_storage });
 	if (o.output.verbose)
 		offcpu_print_notes(&col, unw);
-	ret = 0;
+	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
+	cap = NULL;
 	session_end(&sess);
 detach:
 	loader_detach_hooks(&hook, 1);
 out:
+	capture_abort(cap);
+	capture_opts_free(&o.capture);
 	offcpu_collector_free(&col);
 	unwinder_free(unw);
 	ring_buffer__free(rb);

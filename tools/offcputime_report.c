@@ -228,8 +228,8 @@ static void print_footer(FILE *out, const struct offcpu_collector *c, const stru
 		bpf_cost_print(out, p->cost, p->duration_ns, p->samples);
 }
 
-void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
-		   struct symbolizer *sym, const struct offcpu_period *p)
+static void report_form(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
+			struct symbolizer *sym, const struct offcpu_period *p)
 {
 	struct offcpu_line *lines;
 	size_t n = period_lines(c, &lines);
@@ -290,4 +290,20 @@ void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_
 	stack_stops_clear(&stops);
 	free(lines);
 	fflush(out);
+}
+
+void offcpu_report(const struct report_streams *streams, const struct offcpu_report_opts *o,
+		   struct offcpu_collector *c, struct symbolizer *sym, const struct offcpu_period *p)
+{
+	struct offcpu_report_opts form = *o;
+
+	if (o->folded)
+		report_form(stdout, o, c, sym, p);
+	form.folded = false;
+	form.json = false;
+	if (streams->text)
+		report_form(streams->text, &form, c, sym, p);
+	form.json = true;
+	if (streams->json)
+		report_form(streams->json, &form, c, sym, p);
 }

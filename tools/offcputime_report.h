@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "bpf_cost.h"
+#include "capture.h"
 #include "parse.h"
 #include "offcputime_collect.h"
 #include "symbolizer.h"
@@ -40,8 +41,10 @@ struct offcpu_line {
 /* "S", "D", "R", "on-cpu" */
 const char *offcpu_state_name(uint32_t state);
 
-void offcpu_report(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
-		   struct symbolizer *sym, const struct offcpu_period *p);
+/* The report in every form wanted: folded stacks (o->folded) on stdout, text and JSON to their
+ * streams (the user's and a capture's) */
+void offcpu_report(const struct report_streams *streams, const struct offcpu_report_opts *o,
+		   struct offcpu_collector *c, struct symbolizer *sym, const struct offcpu_period *p);
 
 /*
  * The session's tick (once a second): exited processes forgotten, the entries created since

@@ -15,6 +15,7 @@
 #include "maps.h"
 #include "offcputime_collect.h"
 #include "offcpu_options.h"
+#include "capture.h"
 #include "offcputime_report.h"
 #include "options.h"
 #include "profile.h"
@@ -33,6 +34,7 @@ struct profile_opts {
 	struct target_opts target;
 	struct output_opts output;
 	struct offcpu_stack_opts stacks;
+	struct capture_opts capture;
 	uint64_t duration_ns;
 	uint64_t freq_hz;   /* -F, or 0 with -c */
 	uint64_t period_ns; /* -c */
@@ -100,6 +102,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->stacks;
+		state->child_inputs[3] = &o->capture;
 		break;
 	case 'F':
 	case 'c':
@@ -146,6 +149,7 @@ static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &output_argp, 0, "Output:", 3 },
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
+	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{},
 };
 
@@ -239,22 +243,26 @@ int main(int argc, char **argv)
 	struct tp_hook hook = { .category = "sched", .name = "sched_switch",
 				.flavour = HOOK_TP_BTF };
 	uint64_t start_ns, end_ns, samples;
+	struct capture *cap = NULL;
+	struct report_streams streams;
 	int ret = EXIT_RUNTIME;
 	bool wall;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 	wall = o.stacks.report.wall;
-	o.stacks.report.json = o.output.json;
 	o.stacks.report.samples = !wall;
 
 	session_block_signals();
+	if (capture_begin(&cap, &o.capture, "profile", argc, argv, &o.target))
+		goto out;
+	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
 	if (!loader_init(o.output.verbose) ||
 	    !feature_require(FEATURE_RINGBUF, "notes of new processes; Linux 5.8+"))
-		return EXIT_RUNTIME;
+		goto out;
 	if (wall && (!feature_require(FEATURE_TP_BTF, "--wall; Linux 5.5+") ||
 		     !feature_require(FEATURE_TASK_STORAGE, "--wall; Linux 5.11+")))
-		return EXIT_RUNTIME;
+		goto out;
 	skel = profile_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -309,7 +317,7 @@ int main(int argc, char **argv)
 	bpf_cost_add(&cost, skel->progs.cpu_sample);
 	if (wall)
 		bpf_cost_add(&cost, skel->progs.sched_switch);
-	offcpu_report(stdout, &o.stacks.report, &col, sym,
+	offcpu_report(&streams, &o.stacks.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = end_ns - start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stacks.stack_storage,
@@ -317,10 +325,13 @@ int main(int argc, char **argv)
 					       .samples = samples });
 	if (o.output.verbose)
 		offcpu_print_notes(&col, unw);
-	ret = 0;
+	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
+	cap = NULL;
 end:
 	session_end(&sess);
 out:
+	capture_abort(cap);
+	capture_opts_free(&o.capture);
 	cpu_clock_close(&clock);
 	loader_detach_hooks(&hook, 1);
 	bpf_cost_end(&cost);

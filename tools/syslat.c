@@ -22,6 +22,7 @@
 #include "syslat_collect.h"
 #include "syslat_decode.h"
 #include "syslat_inflight.h"
+#include "capture.h"
 #include "syslat_report.h"
 #include "syslat_stacks.h"
 #include "units.h"
@@ -38,6 +39,7 @@ struct syslat_opts {
 	struct timing_opts timing;
 	struct output_opts output;
 	struct report_opts report;
+	struct capture_opts capture;
 	bool failed_only;
 	int errno_only;
 	uint64_t min_ns;
@@ -112,6 +114,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->timing;
 		state->child_inputs[2] = &o->output;
+		state->child_inputs[3] = &o->capture;
 		break;
 	case 'T':
 		if (parse_u64(arg, &v) || v == 0 || v > 100000)
@@ -168,6 +171,7 @@ static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &timing_argp, 0, "When:", 3 },
 	{ &output_argp, 0, "Output:", 4 },
+	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{},
 };
 
@@ -237,6 +241,7 @@ static int configure(struct syslat_bpf *skel, const struct syslat_opts *o)
 struct event_ctx {
 	const struct syslat_opts *opts;
 	struct syslat_stacks *stacks;
+	struct report_streams streams;
 };
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -245,7 +250,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct syslat_event))
 		return 0;
-	report_event(stdout, ec->opts->output.json, data);
+	report_event(&ec->streams, data);
 	if (ec->opts->stacks && size >= offsetof(struct syslat_stack_event, copy))
 		stacks_add(ec->stacks, data,
 			   size >= sizeof(struct syslat_stack_event) ?
@@ -278,12 +283,12 @@ int main(int argc, char **argv)
 	struct event_ctx ec = { .opts = &o, .stacks = &stacks };
 	struct session sess;
 	struct tp_hook hooks[4]; /* the syscall hooks and current_cache's generation bumps */
+	struct capture *cap = NULL;
 	enum session_wake wake;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	o.report.json = o.output.json;
 	if (o.list)
 		return list_syscalls();
 	if (o.failed_only && o.errno_only)
@@ -292,11 +297,14 @@ int main(int argc, char **argv)
 		usage_error("--stacks needs --min LATENCY: the stacks are those of the slow calls");
 
 	session_block_signals();
+	if (capture_begin(&cap, &o.capture, "syslat", argc, argv, &o.target))
+		goto out;
+	capture_streams(cap, o.output.json, false, &ec.streams);
 	if (!loader_init(o.output.verbose))
-		return EXIT_RUNTIME;
+		goto out;
 	if (!feature_require(FEATURE_RINGBUF, "slow-call events; Linux 5.8+") ||
 	    !feature_require(FEATURE_TASK_STORAGE, "arguments of slow calls; Linux 5.11+"))
-		return EXIT_RUNTIME;
+		goto out;
 	skel = syslat_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -344,13 +352,13 @@ int main(int argc, char **argv)
 		unwinder_tick(unw);
 		collector_harvest(&col);
 		if (wake == SESSION_INTERVAL) {
-			report_print(stdout, &o.report, &col, &p);
+			report_print(&ec.streams, &o.report, &col, &p);
 			collector_mark(&col);
 		}
 	}
 	collector_harvest(&col);
 	inflight_scan(skel, &o.target, sess.start_ns, &inflight);
-	report_print(stdout, &o.report, &col,
+	report_print(&ec.streams, &o.report, &col,
 		     &(struct report_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
 					      .end_reason = sess.end_reason,
 					      .inflight = &inflight,
@@ -359,11 +367,14 @@ int main(int argc, char **argv)
 									   TOP_STACKS });
 	if (o.output.verbose)
 		unwinder_print_stats(unw);
-	ret = 0;
+	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
+	cap = NULL;
 	session_end(&sess);
 detach:
 	loader_detach_hooks(hooks, ARRAY_LEN(hooks));
 out:
+	capture_abort(cap);
+	capture_opts_free(&o.capture);
 	inflight_free(&inflight);
 	stacks_free(&stacks);
 	collector_free(&col);

@@ -339,63 +339,84 @@ static void report_json(FILE *out, const struct report_opts *o, const struct sys
 	json_line_end(&j);
 }
 
-void report_print(FILE *out, const struct report_opts *o, const struct syslat_collector *c,
-		  const struct report_period *p)
+void report_print(const struct report_streams *streams, const struct report_opts *o,
+		  const struct syslat_collector *c, const struct report_period *p)
 {
 	struct line *lines;
 	size_t n = collect_lines(c, o->top, &lines);
 
-	if (o->json)
-		report_json(out, o, c, p, lines, n);
-	else
-		report_text(out, o, c, p, lines, n);
+	if (streams->text) {
+		report_text(streams->text, o, c, p, lines, n);
+		fflush(streams->text);
+	}
+	if (streams->json) {
+		report_json(streams->json, o, c, p, lines, n);
+		fflush(streams->json);
+	}
 	free_lines(lines, n);
+}
+
+/* What an event's forms share */
+struct event_words {
+	char when[16], result[32], args[256], fd_desc[192], name_buf[32];
+	const char *name;
+};
+
+static void event_json(FILE *out, const struct syslat_event *e, const struct event_words *w)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_str(&j, "type", "slow_call");
+	json_str(&j, "time", w->when);
+	json_u64(&j, "end_ns", e->end_ns);
+	json_u64(&j, "pid", e->pid);
+	json_u64(&j, "tid", e->tid);
+	json_str(&j, "comm", e->comm);
+	json_str(&j, "name", w->name);
+	json_u64(&j, "nr", e->nr);
+	json_u64(&j, "latency_ns", e->latency_ns);
+	json_i64(&j, "ret", e->ret);
+	json_str(&j, "errno", e->ret < 0 ? errno_name(-e->ret) : NULL);
+	json_str(&j, "args", w->args);
+	if (e->file.fd != SYSLAT_NO_FD) {
+		json_i64(&j, "fd", e->file.fd);
+		json_str(&j, "fd_desc", w->fd_desc);
+	}
+	json_object_end(&j);
+	json_line_end(&j);
 	fflush(out);
 }
 
-void report_event(FILE *out, bool json, const struct syslat_event *e)
+static void event_text(FILE *out, const struct syslat_event *e, const struct event_words *w)
 {
 	static bool header_done;
-	char when[16], d[16], result[32], args[256], fd_desc[192] = "", name[32];
+	char d[16];
 
-	format_wall_time(when, sizeof(when), e->end_ns);
-	syslat_format_result(e->ret, result, sizeof(result));
-	syslat_format_args(e, args, sizeof(args));
+	if (!header_done)
+		fprintf(out, "%-12s %7s %7s %-15s %-16s %8s %-11s %s\n", "TIME", "PID", "TID",
+			"COMM", "SYSCALL", "LATENCY", "RESULT", "ARGS");
+	header_done = true;
+	fprintf(out, "%-12s %7u %7u %-15s %-16s %8s %-11s %s%s%s%s\n", w->when, e->pid, e->tid,
+		e->comm, w->name, format_duration(d, sizeof(d), e->latency_ns), w->result, w->args,
+		w->fd_desc[0] ? " [" : "", w->fd_desc, w->fd_desc[0] ? "]" : "");
+	fflush(out);
+}
+
+void report_event(const struct report_streams *streams, const struct syslat_event *e)
+{
+	struct event_words w = { .fd_desc = "" };
+
+	format_wall_time(w.when, sizeof(w.when), e->end_ns);
+	syslat_format_result(e->ret, w.result, sizeof(w.result));
+	syslat_format_args(e, w.args, sizeof(w.args));
+	w.name = name_of(e->nr, w.name_buf, sizeof(w.name_buf));
 	if (e->file.fd != SYSLAT_NO_FD)
 		fd_describe_inode(e->pid, e->file.fd, e->file.ino, e->file.mode, &e->sock,
-				  fd_desc, sizeof(fd_desc));
-	if (json) {
-		struct json j;
-
-		json_init(&j, out);
-		json_object_begin(&j, NULL);
-		json_str(&j, "type", "slow_call");
-		json_str(&j, "time", when);
-		json_u64(&j, "end_ns", e->end_ns);
-		json_u64(&j, "pid", e->pid);
-		json_u64(&j, "tid", e->tid);
-		json_str(&j, "comm", e->comm);
-		json_str(&j, "name", name_of(e->nr, name, sizeof(name)));
-		json_u64(&j, "nr", e->nr);
-		json_u64(&j, "latency_ns", e->latency_ns);
-		json_i64(&j, "ret", e->ret);
-		json_str(&j, "errno", e->ret < 0 ? errno_name(-e->ret) : NULL);
-		json_str(&j, "args", args);
-		if (e->file.fd != SYSLAT_NO_FD) {
-			json_i64(&j, "fd", e->file.fd);
-			json_str(&j, "fd_desc", fd_desc);
-		}
-		json_object_end(&j);
-		json_line_end(&j);
-	} else {
-		if (!header_done)
-			fprintf(out, "%-12s %7s %7s %-15s %-16s %8s %-11s %s\n", "TIME", "PID", "TID",
-				"COMM", "SYSCALL", "LATENCY", "RESULT", "ARGS");
-		header_done = true;
-		fprintf(out, "%-12s %7u %7u %-15s %-16s %8s %-11s %s%s%s%s\n", when, e->pid, e->tid,
-			e->comm, name_of(e->nr, name, sizeof(name)),
-			format_duration(d, sizeof(d), e->latency_ns), result, args,
-			fd_desc[0] ? " [" : "", fd_desc, fd_desc[0] ? "]" : "");
-	}
-	fflush(out);
+				  w.fd_desc, sizeof(w.fd_desc));
+	if (streams->text)
+		event_text(streams->text, e, &w);
+	if (streams->json)
+		event_json(streams->json, e, &w);
 }

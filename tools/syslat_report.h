@@ -5,12 +5,12 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "capture.h"
 #include "syslat_collect.h"
 #include "syslat_inflight.h"
 #include "syslat_stacks.h"
 
 struct report_opts {
-	bool json;
 	bool histograms; /* -H */
 	unsigned int top; /* -T: rows at most, 0: all */
 	uint32_t key_by;
@@ -24,10 +24,11 @@ struct report_period {
 	unsigned int top_stacks;
 };
 
-void report_print(FILE *out, const struct report_opts *o, const struct syslat_collector *c,
-		  const struct report_period *p);
+/* The report, in the forms wanted (text, JSON, or both for a capture) */
+void report_print(const struct report_streams *streams, const struct report_opts *o,
+		  const struct syslat_collector *c, const struct report_period *p);
 
 /* One slow call, as it completes */
-void report_event(FILE *out, bool json, const struct syslat_event *e);
+void report_event(const struct report_streams *streams, const struct syslat_event *e);
 
 #endif

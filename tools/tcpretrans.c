@@ -22,6 +22,7 @@
 #include "loss_user.h"
 #include "options.h"
 #include "procfs.h"
+#include "capture.h"
 #include "session.h"
 #include "symbolizer.h"
 #include "units.h"
@@ -32,6 +33,7 @@ struct tcpr_opts {
 	struct timing_opts timing;
 	struct output_opts output;
 	struct tcpr_report_opts report;
+	struct capture_opts capture;
 	int family;
 };
 
@@ -80,6 +82,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->timing;
 		state->child_inputs[2] = &o->output;
+		state->child_inputs[3] = &o->capture;
 		break;
 	case 'l':
 		break;
@@ -118,6 +121,7 @@ static const struct argp_child children[] = {
 	{ &target_argp, 0, "Whose sockets (the process that owns them):", 2 },
 	{ &timing_argp, 0, "How long:", 3 },
 	{ &output_argp, 0, "Output:", 4 },
+	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{},
 };
 
@@ -271,16 +275,20 @@ int main(int argc, char **argv)
 	struct session sess;
 	enum session_wake wake;
 	size_t nhooks = 0;
+	struct capture *cap = NULL;
+	struct report_streams streams;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	o.report.json = o.output.json;
 
 	session_block_signals();
+	if (capture_begin(&cap, &o.capture, "tcpretrans", argc, argv, &o.target))
+		goto out;
+	capture_streams(cap, o.output.json, false, &streams);
 	if (!loader_init(o.output.verbose) ||
 	    !feature_require(FEATURE_RINGBUF, "retransmissions as they happen; Linux 5.8+"))
-		return EXIT_RUNTIME;
+		goto out;
 	skel = tcpretrans_bpf__open();
 	if (!skel) {
 		warn("opening the BPF object");
@@ -295,7 +303,7 @@ int main(int argc, char **argv)
 		warn("setting up the symbolizer");
 		goto out;
 	}
-	tcpr_report_init(&report, stdout, &o.report, sym, bpf_map__fd(skel->maps.stacks));
+	tcpr_report_init(&report, &streams, &o.report, sym, bpf_map__fd(skel->maps.stacks));
 	run = (struct tcpr_run){ .report = &report,
 				 .target = &o.target,
 				 .filtered = skel->rodata->tcpr_cfg.filtered };
@@ -325,13 +333,16 @@ int main(int argc, char **argv)
 	losses_read(skel->maps.losses, &facts.losses);
 	facts.losses.recursion_misses = loader_recursion_misses(hooks, nhooks);
 	tcpr_report_summary(&report, &facts);
-	ret = 0;
+	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
+	cap = NULL;
 	session_end(&sess);
 detach:
 	loader_detach_hooks(hooks, nhooks);
 free_report:
 	tcpr_report_free(&report);
 out:
+	capture_abort(cap);
+	capture_opts_free(&o.capture);
 	ring_buffer__free(rb);
 	symbolizer_free(sym);
 	socket_owners_free(&run.owners);

@@ -146,18 +146,19 @@ static void header_print(struct tcpr_report *r)
 		"SRTT", "RTO", "CWND", "RETRANS", r->opts.sequence ? "        SEQ" : "");
 }
 
-void tcpr_report_init(struct tcpr_report *r, FILE *out, const struct tcpr_report_opts *opts,
-		      struct symbolizer *sym, int stacks_fd)
+void tcpr_report_init(struct tcpr_report *r, const struct report_streams *streams,
+		      const struct tcpr_report_opts *opts, struct symbolizer *sym, int stacks_fd)
 {
 	memset(r, 0, sizeof(*r));
-	r->out = out;
+	r->out = streams->text;
+	r->json = streams->json;
 	r->opts = *opts;
 	r->sym = sym;
 	r->stacks_fd = stacks_fd;
-	json_init(&r->j, out);
+	json_init(&r->j, r->json);
 	tally_init(&r->interval);
 	tally_init(&r->run);
-	if (!opts->json && !opts->count)
+	if (r->out && !opts->count)
 		header_print(r);
 }
 
@@ -319,11 +320,14 @@ void tcpr_report_event(struct tcpr_report *r, const struct tcpr_event *e)
 	tally_add(&r->run, e);
 	if (r->opts.count)
 		return;
-	if (r->opts.json)
-		event_json(r, e);
-	else
+	if (r->out) {
 		event_print(r, e);
-	fflush(r->out);
+		fflush(r->out);
+	}
+	if (r->json) {
+		event_json(r, e);
+		fflush(r->json);
+	}
 }
 
 /*
@@ -528,22 +532,24 @@ static void tables_json(struct tcpr_report *r, const struct tcpr_tally *t)
 	json_array_end(j);
 }
 
-static void counts_print(struct tcpr_report *r, const struct tcpr_tally *t, uint64_t period_ns)
+static void counts_print_json(struct tcpr_report *r, const struct tcpr_tally *t,
+			      uint64_t period_ns, const char *when)
 {
-	char d[16], when[16];
+	json_object_begin(&r->j, NULL);
+	json_str(&r->j, "type", "counts");
+	json_str(&r->j, "time", when);
+	json_u64(&r->j, "period_ns", period_ns);
+	counts_json(&r->j, &t->total);
+	tables_json(r, t);
+	json_object_end(&r->j);
+	json_line_end(&r->j);
+}
 
-	format_wall_time(when, sizeof(when), monotonic_ns());
-	if (r->opts.json) {
-		json_object_begin(&r->j, NULL);
-		json_str(&r->j, "type", "counts");
-		json_str(&r->j, "time", when);
-		json_u64(&r->j, "period_ns", period_ns);
-		counts_json(&r->j, &t->total);
-		tables_json(r, t);
-		json_object_end(&r->j);
-		json_line_end(&r->j);
-		return;
-	}
+static void counts_print_text(struct tcpr_report *r, const struct tcpr_tally *t,
+			      uint64_t period_ns, const char *when)
+{
+	char d[16];
+
 	fprintf(r->out, "%s: %s\n", when, format_duration(d, sizeof(d), period_ns));
 	if (!t->flows.n) {
 		fprintf(r->out, "no retransmissions%s\n", r->opts.drops ? " or drops" : "");
@@ -558,12 +564,27 @@ static void counts_print(struct tcpr_report *r, const struct tcpr_tally *t, uint
 	}
 }
 
+/* The counts in every form wanted; text: with a blank line after them */
+static void counts_print(struct tcpr_report *r, const struct tcpr_tally *t, uint64_t period_ns,
+			 bool json)
+{
+	char when[16];
+
+	format_wall_time(when, sizeof(when), monotonic_ns());
+	if (r->out) {
+		counts_print_text(r, t, period_ns, when);
+		fputc('\n', r->out);
+		fflush(r->out);
+	}
+	if (r->json && json) {
+		counts_print_json(r, t, period_ns, when);
+		fflush(r->json);
+	}
+}
+
 void tcpr_report_interval(struct tcpr_report *r, uint64_t interval_ns)
 {
-	counts_print(r, &r->interval, interval_ns);
-	if (!r->opts.json)
-		fputc('\n', r->out);
-	fflush(r->out);
+	counts_print(r, &r->interval, interval_ns, true);
 	tally_free(&r->interval);
 	tally_init(&r->interval);
 }
@@ -586,14 +607,13 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 {
 	char d[16];
 
-	/* with -i the last interval's counts; without, the whole run's, once */
-	if (r->opts.count && (facts->intervals || !r->opts.json)) {
+	/* with -i the last interval's counts; without, the whole run's, once (in JSON, the
+	 * summary has them) */
+	if (r->opts.count)
 		counts_print(r, facts->intervals ? &r->interval : &r->run,
-			     facts->intervals ? facts->interval_ns : facts->duration_ns);
-		if (!r->opts.json)
-			fputc('\n', r->out);
-	}
-	if (r->opts.json) {
+			     facts->intervals ? facts->interval_ns : facts->duration_ns,
+			     facts->intervals);
+	if (r->json) {
 		struct json *j = &r->j;
 
 		json_object_begin(j, NULL);
@@ -607,7 +627,9 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 		losses_json(j, &facts->losses);
 		json_object_end(j);
 		json_line_end(j);
-	} else {
+		fflush(r->json);
+	}
+	if (r->out) {
 		fprintf(r->out, "Traced for %s (%s). ",
 			format_duration(d, sizeof(d), facts->duration_ns), facts->end_reason);
 		totals_print(r->out, &r->run.total, r->opts.drops);
@@ -622,6 +644,6 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 				"so it cannot be matched to the filter\n",
 				facts->unattributed);
 		losses_print(r->out, &facts->losses);
+		fflush(r->out);
 	}
-	fflush(r->out);
 }

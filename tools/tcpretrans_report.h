@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "capture.h"
 #include "json.h"
 #include "loss_user.h"
 #include "rows.h"
@@ -17,7 +18,6 @@
 #include "tcpretrans.h"
 
 struct tcpr_report_opts {
-	bool json;
 	bool count;    /* -c */
 	bool sequence; /* -s */
 	bool drops;    /* --drops */
@@ -40,7 +40,8 @@ struct tcpr_tally {
 };
 
 struct tcpr_report {
-	FILE *out;
+	FILE *out;  /* the text form, or NULL */
+	FILE *json; /* the JSON form, or NULL */
 	struct json j;
 	struct tcpr_report_opts opts;
 	struct symbolizer *sym; /* kernel stacks of drops; NULL without --drops */
@@ -60,8 +61,8 @@ struct tcpr_facts {
 };
 
 /* Prints the column header of the event lines */
-void tcpr_report_init(struct tcpr_report *r, FILE *out, const struct tcpr_report_opts *opts,
-		      struct symbolizer *sym, int stacks_fd);
+void tcpr_report_init(struct tcpr_report *r, const struct report_streams *streams,
+		      const struct tcpr_report_opts *opts, struct symbolizer *sym, int stacks_fd);
 /* An event whose owner is known as far as it can be (pid 0: unknown) */
 void tcpr_report_event(struct tcpr_report *r, const struct tcpr_event *e);
 /* -c -i: the counts of the interval, which then starts again */
