@@ -90,7 +90,7 @@ int capture_read_mem(const char *name, const void *buf, size_t len, struct captu
 		     char *err, size_t errlen);
 void capture_data_free(struct capture_data *d);
 
-/* The string member key of a record's object, or NULL */
-const char *capture_meta_string(const json_t *obj, const char *key);
+/* The string member key of an object of a capture, or NULL */
+const char *capture_str(const json_t *obj, const char *key);
 
 #endif

@@ -87,15 +87,15 @@ static int inflate_all(const char *name, const unsigned char *buf, size_t len, c
 	return 0;
 }
 
-const char *capture_meta_string(const json_t *obj, const char *key)
+const char *capture_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
 
 static int check_meta(const char *name, json_t *rec, char *err, size_t errlen)
 {
-	const char *format = capture_meta_string(rec, "format");
-	const char *version = capture_meta_string(rec, "version");
+	const char *format = capture_str(rec, "format");
+	const char *version = capture_str(rec, "version");
 	unsigned int major, minor;
 
 	if (!format || strcmp(format, CAPTURE_FORMAT))
@@ -106,7 +106,7 @@ static int check_meta(const char *name, json_t *rec, char *err, size_t errlen)
 	if (major != CAPTURE_VERSION_MAJOR)
 		return fail(err, errlen, name, 0, "capture format version %s: this stallreport "
 			    "reads version %d.x", version, CAPTURE_VERSION_MAJOR);
-	if (!capture_meta_string(rec, "tool"))
+	if (!capture_str(rec, "tool"))
 		return fail(err, errlen, name, 0, "the capture does not say which tool wrote it");
 	return 0;
 }
@@ -139,7 +139,7 @@ static int append_report(struct capture_data *d, json_t *data)
 static int take_record(struct capture_data *d, json_t *rec, size_t offset, char *err,
 		       size_t errlen)
 {
-	const char *section = capture_meta_string(rec, "section");
+	const char *section = capture_str(rec, "section");
 	json_t *data = json_object_get(rec, "data");
 	int ret = 0;
 

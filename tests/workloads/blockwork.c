@@ -18,6 +18,8 @@
  *                exits (the parent waits uninterruptibly: D)
  *   storm:N:MS   fork_storm() starts N processes that exit at once, one after another, then
  *                block_after_storm() sleeps once for MS ms
+ *   idle:N:MS    idle_until_end() sleeps N times for MS ms: it keeps the process alive past a
+ *                tracer's window (a block still going on at its end is not counted)
  *
  * With BLOCKWORK_LOG=FILE it writes the ground truth there: "SCENARIO NS" for every blocking
  * call as measured here (how long wait_for_mutex() waited in pthread_mutex_lock(), say), and
@@ -187,6 +189,14 @@ static noinline void block_after_storm(int ms)
 	note("storm %lld\n", now_ns() - start);
 }
 
+static noinline void idle_until_end(int n, int ms)
+{
+	struct timespec ts = ms_timespec(ms);
+
+	for (int i = 0; i < n; i++)
+		nanosleep(&ts, NULL);
+}
+
 static noinline void fork_storm(int n, int ms)
 {
 	note_thread("storm");
@@ -215,12 +225,14 @@ static void *run_scenario(void *arg)
 		wait_for_vfork(s->n, s->ms);
 	else if (!strcmp(s->kind, "storm"))
 		fork_storm(s->n, s->ms);
+	else if (!strcmp(s->kind, "idle"))
+		idle_until_end(s->n, s->ms);
 	return NULL;
 }
 
 static bool known(const char *kind)
 {
-	static const char *const kinds[] = { "sleep", "pipe", "mutex", "vfork", "storm" };
+	static const char *const kinds[] = { "sleep", "pipe", "mutex", "vfork", "storm", "idle" };
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kind, kinds[i]))
