@@ -70,6 +70,7 @@ struct capture_data {
 	json_t *meta;	   /* the first record */
 	json_t *end;	   /* the "end" record */
 	json_t **reports;  /* the JSON form of each report or event, in order */
+	size_t *report_offsets; /* where each one's record is, in the uncompressed data */
 	size_t nreports;
 	char *text;	   /* the text form, as the tool printed it */
 	size_t text_len;

@@ -124,13 +124,19 @@ static int append_text(struct capture_data *d, const char *s, size_t len)
 	return 0;
 }
 
-static int append_report(struct capture_data *d, json_t *data)
+static int append_report(struct capture_data *d, json_t *data, size_t offset)
 {
 	json_t **p = realloc(d->reports, (d->nreports + 1) * sizeof(*p));
+	size_t *o;
 
 	if (!p)
 		return -1;
 	d->reports = p;
+	o = realloc(d->report_offsets, (d->nreports + 1) * sizeof(*o));
+	if (!o)
+		return -1;
+	d->report_offsets = o;
+	d->report_offsets[d->nreports] = offset;
 	d->reports[d->nreports++] = json_incref(data);
 	return 0;
 }
@@ -158,7 +164,7 @@ static int take_record(struct capture_data *d, json_t *rec, size_t offset, char 
 	} else if (!strcmp(section, "json")) {
 		if (!json_is_object(data))
 			ret = fail(err, errlen, d->name, offset, "a report that is not an object");
-		else if (append_report(d, data))
+		else if (append_report(d, data, offset))
 			ret = fail(err, errlen, d->name, offset, "out of memory");
 	} else if (!strcmp(section, "text")) {
 		if (!json_is_string(data))
@@ -272,6 +278,7 @@ void capture_data_free(struct capture_data *d)
 	for (size_t i = 0; i < d->nreports; i++)
 		json_decref(d->reports[i]);
 	free(d->reports);
+	free(d->report_offsets);
 	json_decref(d->meta);
 	json_decref(d->end);
 	free(d->text);

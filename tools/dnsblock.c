@@ -51,7 +51,8 @@ static const char doc[] =
 	"  dnsblock                        every lookup on the host, as it completes\n"
 	"  dnsblock -p 1234 --stacks       lookups of process 1234, with the caller's stack\n"
 	"  dnsblock --min 100ms -d 5m      lookups of 100 ms or more, for five minutes\n"
-	"  dnsblock --json > lookups.json  JSON lines, and a summary object at the end\n";
+	"  dnsblock --json > lookups.json  JSON lines, and a summary object at the end\n"
+	"  dnsblock --stacks -o dns.cap    kept for stallreport (flame graphs of the callers)\n";
 
 static const struct argp_option options[] = {
 	{ "min", OPT_MIN, "LATENCY", 0, "Only lookups that took at least LATENCY (e.g. 50ms)", 1 },

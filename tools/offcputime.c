@@ -52,7 +52,8 @@ static const char doc[] =
 	"  offcputime -p 1234 10           process 1234 for 10 seconds\n"
 	"  offcputime -p 1234 -f 10 > f    folded, for flamegraph.pl\n"
 	"  offcputime --state D 5          uninterruptible blocks, host-wide\n"
-	"  offcputime -m 10000 -p 1234     only blocks of 10 ms or more\n";
+	"  offcputime -m 10000 -p 1234     only blocks of 10 ms or more\n"
+	"  offcputime -p 1234 -o a.cap 30  kept for stallreport (flame graphs, diffs)\n";
 
 static const struct argp_option options[] = {
 	{ "min-block-time", 'm', "MIN_US", 0,

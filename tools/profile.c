@@ -56,7 +56,8 @@ static const char doc[] =
 	"  profile -p 1234 10               process 1234 for 10 seconds, at 49 Hz\n"
 	"  profile -F 99 -f 30 > out.folded folded, for flamegraph.pl\n"
 	"  profile --wall -p 1234 -f 10     running and waiting, in one flame graph\n"
-	"  profile -C 1 -K 5                kernel stacks of CPU 1\n";
+	"  profile -C 1 -K 5                kernel stacks of CPU 1\n"
+	"  profile -p 1234 -o cpu.cap 30    kept for stallreport (flame graphs, pprof)\n";
 
 static const struct argp_option options[] = {
 	{ "frequency", 'F', "HZ", 0, "Samples a second on each CPU (default 49)", 1 },

@@ -67,11 +67,11 @@ static const char doc[] =
 	"Prints, merges, draws and compares the captures that syslat, offcputime, profile, "
 	"dnsblock and tcpretrans write with -o FILE.\v"
 	"Examples:\n"
-	"  stallreport offcpu.cap                  the report the tool printed\n"
-	"  stallreport -f svg -o fg.svg offcpu.cap an interactive flame graph\n"
-	"  stallreport --info *.cap                who traced what, when and why\n"
-	"  stallreport --diff before.cap after.cap what changed after the fix\n"
-	"  stallreport -f pprof -o cpu.pb.gz profile.cap   for go tool pprof, Pyroscope, Parca";
+	"  stallreport a.cap                      the report the tool printed\n"
+	"  stallreport -f svg -o a.svg a.cap      an interactive flame graph\n"
+	"  stallreport --info *.cap               who traced what, when and why\n"
+	"  stallreport --diff before.cap a.cap    what changed after the fix\n"
+	"  stallreport -f pprof -o a.pb.gz a.cap  for go tool pprof, Pyroscope, Parca";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {

@@ -176,7 +176,7 @@ static void changes_free(struct changes *c)
 
 static double scale_of(const struct stackset *base, const struct stackset *after)
 {
-	uint64_t bt = stackset_total(base), at = stackset_total(after);
+	uint64_t bt = base->total, at = after->total;
 
 	if (base->duration_ns && after->duration_ns)
 		return (double)after->duration_ns / base->duration_ns;
@@ -232,9 +232,9 @@ static void diff_text(FILE *out, const struct stackset *base, const struct stack
 	char b[32], a[32];
 
 	fprintf(out, "BASE:    %s\n         %s in %.2f s\n", base->title ? base->title : "?",
-		format_value(b, sizeof(b), base, stackset_total(base)), base->duration_ns / 1e9);
+		format_value(b, sizeof(b), base, base->total), base->duration_ns / 1e9);
 	fprintf(out, "CAPTURE: %s\n         %s in %.2f s\n", after->title ? after->title : "?",
-		format_value(a, sizeof(a), after, stackset_total(after)), after->duration_ns / 1e9);
+		format_value(a, sizeof(a), after, after->total), after->duration_ns / 1e9);
 	fprintf(out, "BASE's values are scaled by %.3f to CAPTURE's %s.\n\n", scale,
 		base->duration_ns && after->duration_ns ? "duration" : "total");
 	text_list(out, after, stacks, top ? top : 10, "Stacks");

@@ -11,6 +11,7 @@
 #include "stallreport_extract.h"
 
 #define MAX_ROW_FRAMES 1024
+#define ROW_INVALID    -3 /* add_row(): a row out of range (-1, -2: as stackset_add()) */
 
 struct tool_kind {
 	const char *tool;
@@ -45,11 +46,13 @@ static const struct tool_kind *kind_of(const struct capture_data *d)
 	return NULL;
 }
 
+/* "FILE: offset N: ..." for the record of report number report (SIZE_MAX: the metadata) */
 static int error(char *err, size_t len, const struct capture_data *d, size_t report,
 		 const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(err, len, "%s: report %zu: ", d->name, report + 1);
+	int n = snprintf(err, len, "%s: offset %zu: ", d->name,
+			 report < d->nreports ? d->report_offsets[report] : 0);
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < len)
@@ -90,7 +93,7 @@ static int64_t frame_of(struct stackset *s, const json_t *f)
 
 	if (!json_is_object(f) || get_u64(f, "line", 0, &line) || line > UINT32_MAX ||
 	    get_u64(f, "module_offset", 0, &offset))
-		return -2;
+		return ROW_INVALID;
 	r.line = line;
 	r.module_offset = offset;
 	if (stop) {
@@ -188,7 +191,7 @@ static int add_row(struct stackset *s, const struct tool_kind *k, const json_t *
 	    pid > UINT32_MAX || tid > UINT32_MAX ||
 	    get_u64(row, k->count_key ? k->count_key : "", 1, &count) ||
 	    get_u64(row, k->value_key ? k->value_key : "", 1, &value))
-		return -2;
+		return ROW_INVALID;
 	if (!keep(f, pid, comm))
 		return 0;
 	if (f->host_frames)
@@ -205,7 +208,7 @@ static int add_row(struct stackset *s, const struct tool_kind *k, const json_t *
 	if (leaf != INT64_MAX)
 		push(&b, leaf);
 	if (b.failed)
-		return -2;
+		return ROW_INVALID;
 	return stackset_add(s, &(struct rsample){
 		.frames = b.frames, .nframes = b.n, .pid = pid, .tid = tid, .comm = comm,
 		.state = capture_str(row, "state"), .host = host,
@@ -225,28 +228,12 @@ static int take_kind(struct stackset *s, const struct tool_kind *k, const struct
 		     char *err, size_t errlen)
 {
 	if (s->tool && strcmp(s->tool, k->tool))
-		return error(err, errlen, d, 0, "a capture of %s cannot be merged with %s's",
+		return error(err, errlen, d, SIZE_MAX, "a capture of %s cannot be merged with %s's",
 			     k->tool, s->tool);
 	s->tool = k->tool;
 	s->unit = k->unit;
 	s->value_type = k->value_type;
 	s->count_type = k->count_type;
-	return 0;
-}
-
-/* Totals (what every report sums) must not wrap, however large a hostile file's values are;
- * the profiler's period is what a sample is worth */
-static int check_totals(struct stackset *s, const struct capture_data *d, char *err,
-			size_t errlen)
-{
-	uint64_t total = 0, count = 0;
-
-	for (size_t i = 0; i < s->nsamples; i++)
-		if (add_checked(&total, s->samples[i].value) ||
-		    add_checked(&count, s->samples[i].count))
-			return error(err, errlen, d, 0, "values so large that their sum overflows");
-	if (!strcmp(s->tool, "profile") && !strcmp(s->value_type, "cpu") && count)
-		s->period_ns = total / count;
 	return 0;
 }
 
@@ -257,7 +244,7 @@ int extract_stacks(struct stackset *s, const struct capture_data *d,
 	uint64_t duration;
 
 	if (!k)
-		return error(err, errlen, d, 0, "a capture of an unknown tool (%s)",
+		return error(err, errlen, d, SIZE_MAX, "a capture of an unknown tool (%s)",
 			     capture_str(d->meta, "tool"));
 	if (take_kind(s, k, d, err, errlen))
 		return -1;
@@ -280,13 +267,18 @@ int extract_stacks(struct stackset *s, const struct capture_data *d,
 			rc = add_row(s, k, json_array_get(rows, i), d, f, wall);
 		if (!k->rows && json_object_get(rep, "stack"))
 			rc = add_row(s, k, rep, d, f, false);
-		if (rc == -2)
+		if (rc == ROW_INVALID)
 			return error(err, errlen, d, r, "a stack row with a value, an ID or a frame "
 				     "out of range");
+		if (rc == -2)
+			return error(err, errlen, d, r, "values so large that their sum overflows");
 		if (rc)
 			return error(err, errlen, d, r, "out of memory");
 	}
-	return check_totals(s, d, err, errlen);
+	/* the profiler's rows are samples: what one is worth */
+	if (!strcmp(s->tool, "profile") && !strcmp(s->value_type, "cpu") && s->count)
+		s->period_ns = s->total / s->count;
+	return 0;
 }
 
 bool extract_text_is_stacks(const struct capture_data *d)

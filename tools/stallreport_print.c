@@ -131,7 +131,7 @@ static void print_frame(FILE *out, const struct rframe *f)
 		fprintf(out, " at %s:%u", f->file, f->line);
 	if (f->inlined)
 		fputs(" (inlined)", out);
-	else if (f->module && !f->kernel && strcmp(f->name, "") && f->file)
+	else if (f->module && !f->kernel && f->file)
 		fprintf(out, " [%s+0x%" PRIx64 "]", base ? base + 1 : f->module, f->module_offset);
 	fputc('\n', out);
 }
@@ -161,9 +161,8 @@ void print_stack_blocks(FILE *out, const struct stackset *s, size_t top)
 	}
 	if (!s->nsamples)
 		fprintf(out, "No stacks.\n");
-	fprintf(out, "Total: %s in %" PRIu64 " rows\n", format_value(v, sizeof(v), s,
-								     stackset_total(s)),
-		(uint64_t)s->nsamples);
+	fprintf(out, "Total: %s in %zu rows\n", format_value(v, sizeof(v), s, s->total),
+		s->nsamples);
 	free(rows);
 }
 
@@ -243,7 +242,7 @@ void print_json(FILE *out, const struct stackset *s, const struct capture_data *
 	json_str(&j, "value_type", s->value_type);
 	json_str(&j, "count_type", s->count_type);
 	json_u64(&j, "duration_ns", s->duration_ns);
-	json_u64(&j, "total", stackset_total(s));
+	json_u64(&j, "total", s->total);
 	json_array_begin(&j, "stacks");
 	for (size_t i = 0; i < n; i++) {
 		json_object_begin(&j, NULL);

@@ -144,12 +144,6 @@ static int sample_cmp(const void *a, const void *b)
 	return memcmp(x->frames, y->frames, x->nframes * sizeof(*x->frames));
 }
 
-/* A hostile file's values stop at the largest, where the report's checks find them */
-static uint64_t add_saturating(uint64_t a, uint64_t b)
-{
-	return a + b < a ? UINT64_MAX : a + b;
-}
-
 int stackset_add(struct stackset *s, const struct rsample *row)
 {
 	struct rsample r = *row;
@@ -161,12 +155,15 @@ int stackset_add(struct stackset *s, const struct rsample *row)
 	r.host = stackset_string(s, row->host);
 	if ((row->comm && !r.comm) || (row->state && !r.state) || (row->host && !r.host))
 		return -1;
+	/* a row is part of the sums: a sum that does not wrap bounds every row */
+	if (s->total + row->value < s->total || s->count + row->count < s->count)
+		return -2;
+	s->total += row->value;
+	s->count += row->count;
 	found = tfind(&probe, &s->sample_index, sample_cmp);
 	if (found) {
-		struct rsample *same = &s->samples[(*found)->index];
-
-		same->count = add_saturating(same->count, row->count);
-		same->value = add_saturating(same->value, row->value);
+		s->samples[(*found)->index].count += row->count;
+		s->samples[(*found)->index].value += row->value;
 		return 0;
 	}
 	samples = grow(s->samples, &s->samples_cap, s->nsamples + 1, sizeof(*samples));
@@ -188,15 +185,6 @@ fail:
 	free(r.frames);
 	free(e);
 	return -1;
-}
-
-uint64_t stackset_total(const struct stackset *s)
-{
-	uint64_t total = 0;
-
-	for (size_t i = 0; i < s->nsamples; i++)
-		total += s->samples[i].value;
-	return total;
 }
 
 void stackset_free(struct stackset *s)

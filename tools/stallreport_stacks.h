@@ -42,6 +42,7 @@ struct stackset {
 	const char *value_type;	 /* pprof's sample type: "off_cpu", "cpu", "latency", "samples" */
 	const char *count_type;	 /* "blocks", "samples", "calls", "lookups", "events" */
 	uint64_t duration_ns;	 /* the sum of the captures' durations */
+	uint64_t total, count;	 /* the sums of the rows' values and counts */
 	uint64_t period_ns;	 /* profile: a sample's period (0 otherwise) */
 	struct rframe *frames;
 	size_t nframes, frames_cap;
@@ -60,8 +61,7 @@ const char *stackset_string(struct stackset *s, const char *str);
 /* The index of a frame equal to f (its strings are interned here); -1 if out of memory */
 int64_t stackset_frame(struct stackset *s, const struct rframe *f);
 /* Adds a row, or its count and value to an equal row's; frames (root first) are copied.
- * -1 if out of memory. */
+ * -1 if out of memory, -2 if the sums would pass 64 bits (a hostile file). */
 int stackset_add(struct stackset *s, const struct rsample *row);
-uint64_t stackset_total(const struct stackset *s);
 
 #endif

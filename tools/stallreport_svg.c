@@ -338,7 +338,7 @@ static void header(FILE *out, const struct stackset *s, unsigned int depth, cons
 		"viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"data-unit=\"%s\" data-count-type=\"%s\" data-total=\"%" PRIu64 "\">\n",
 		WIDTH, height, WIDTH, height, s->unit, s->count_type ? s->count_type : "",
-		stackset_total(s));
+		s->total);
 	fputs("<style>text{font:12px monospace;fill:#000;pointer-events:none}"
 	      "g.f rect{stroke:#fff;stroke-width:0.5;cursor:pointer}"
 	      "g.f:hover rect{stroke:#000;stroke-width:0.8}g.f.dim rect{opacity:0.45}"

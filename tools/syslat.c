@@ -68,7 +68,8 @@ static const char doc[] =
 	"  syslat -p 1234 --min 20ms     print each call slower than 20 ms\n"
 	"  syslat -p 1234 --min 20ms --stacks   and where they come from\n"
 	"  syslat -x -T 5                top 5 failing syscalls, host-wide\n"
-	"  syslat -l                     list the syscall names\n";
+	"  syslat -l                     list the syscall names\n"
+	"  syslat -p 1234 -d 30s -o a.cap  kept in a capture, for stallreport\n";
 
 static const struct argp_option options[] = {
 	{ "top", 'T', "N", 0, "Print only the N rows with the most total time", 1 },

@@ -54,7 +54,8 @@ static const char doc[] =
 	"  tcpretrans -c -i 10s            counts per connection and remote host, every 10 s\n"
 	"  tcpretrans -p 1234 -s           retransmissions of process 1234's sockets, with "
 	"sequence numbers\n"
-	"  tcpretrans --json -d 1m         JSON lines for a minute, and a summary at the end\n";
+	"  tcpretrans --json -d 1m         JSON lines for a minute, and a summary at the end\n"
+	"  tcpretrans --drops -o d.cap     kept for stallreport\n";
 
 static const struct argp_option options[] = {
 	{ "lossprobe", 'l', NULL, 0,

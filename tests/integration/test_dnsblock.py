@@ -4,6 +4,7 @@ are chosen by the name: delayed, NXDOMAIN, SERVFAIL or never), with clients whos
 known in advance: dnswork (libc's resolver functions called from named functions, timed by
 itself), Python's socket.getaddrinfo and Node's dns.resolve4 (c-ares: no libc, the wire only).
 The host's resolver is never touched."""
+import json
 import os
 import shutil
 import signal
@@ -102,7 +103,9 @@ class Dnsblock(Test):
         blocked for nearly all of it, its A and AAAA queries answered, the caller in the
         stack."""
         name = f"d250.ok.{ZONE}"
-        facts, lookups, summary = self.trace_dnswork(f"getaddrinfo:{name}", args=["--stacks"])
+        cap = os.path.join(self.tmp.name, "dns.cap")
+        facts, lookups, summary = self.trace_dnswork(f"getaddrinfo:{name}",
+                                                     args=["--stacks", "-o", cap])
         (fact,) = facts
         (lookup,) = lookups
         self.assertEqual((lookup["name"], lookup["via"], lookup["result"], lookup["addresses"]),
@@ -124,6 +127,14 @@ class Dnsblock(Test):
         self.assertEqual(row["p50_ns"], lookup["latency_ns"])
         (proc,) = summary["processes"]
         self.assertEqual((proc["comm"], proc["count"]), ("dnswork", 1))
+        # the capture: the lookup as one stack, its latency the value, the name its leaf
+        rc, out, err = self.run_tool("stallreport", "--format", "json", cap)
+        self.assertEqual(rc, 0, err)
+        (row,) = json.loads(out)["stacks"]
+        frames = [f["name"] for f in row["frames"]]
+        self.assertEqual(frames[-1], f"[getaddrinfo {name}]")
+        self.assertIn("resolve_with_getaddrinfo", frames)
+        self.assertEqual((row["value"], row["count"]), (lookup["latency_ns"], 1))
 
     def test_nxdomain_and_timeout(self):
         """NXDOMAIN after 100 ms is EAI_NONAME with NXDOMAIN queries; a server that never
@@ -296,7 +307,8 @@ class Dnsblock(Test):
         complete summary."""
         w = self.dnswork(f"getaddrinfo:d5.ok.{ZONE}", f"getaddrinfo:d200.nx.{ZONE}",
                          "sleep:60000", ns=self.ns)
-        t = self.tracer("dnsblock", "-p", str(w.pid), "--min", "100ms")
+        cap = os.path.join(self.tmp.name, "text.cap")
+        t = self.tracer("dnsblock", "-p", str(w.pid), "--min", "100ms", "-o", cap)
         w.go()
         deadline = time.monotonic() + 30
         while len(self.ns.queries()) < 4 and time.monotonic() < deadline:
@@ -320,6 +332,7 @@ class Dnsblock(Test):
         self.assertRegex(lines[3], r"^\d lookups? in .* \(of at least 100ms\); interrupted")
         self.assertIn(f"d200.nx.{ZONE}", out[out.index("NAME "):])
         self.assertTrue(out.endswith("lost: none\n"), out)
+        self.assertEqual(self.run_tool("stallreport", cap)[1], out)
 
     def test_bad_input(self):
         for args, code, message in ((["-p", "999999999"], 1, "no process with PID 999999999"),

@@ -5,6 +5,7 @@ kernel's own: each namespace's TCP counters (RetransSegs, TCPFastRetrans, TCPLos
 TCPSynRetrans, ...) and the packets the nftables drop rules counted.  Every TCP packet carries
 one segment (tcpnet.py turns segmentation offloads off)."""
 import errno
+import os
 import signal
 import unittest
 
@@ -216,8 +217,9 @@ class TcpretransTest(Test):
     def test_drops_named_by_the_kernel(self):
         """Each packet the rule dropped, as NETFILTER_DROP (the name in this kernel's BTF),
         with nftables in its kernel stack, owned by the server whose packet it was."""
+        cap = os.path.join(self.tmp.name, "drops.cap")
         client, [(events, summary)], _, _, dropped = self.transfer(
-            ("--drops", "-p", "{server}"), rules=[EVERY_20TH])
+            ("--drops", "-p", "{server}", "-o", cap), rules=[EVERY_20TH])
         drops = [e for e in events if e["type"] == "drop"]
         self.assertEqual(summary["drops"], len(drops))
         # the rule's, by its own counter; and, when a retransmission was spurious (the VM held
@@ -239,6 +241,12 @@ class TcpretransTest(Test):
                 else len(functions)
             self.assertFalse([f for f in functions[:softirq] if f and (
                 f.startswith("bpf_prog_") or f.startswith("bpf_trace_run"))], functions)
+        # the capture: the drops by reason with their kernel stacks, as stallreport reads them
+        rc, folded, err = self.run_tool("stallreport", "--format", "folded", cap)
+        self.assertEqual(rc, 0, err)
+        by_rule = [line for line in folded.splitlines() if "[drop: NETFILTER_DROP]" in line]
+        self.assertTrue(all("nft_do_chain" in line for line in by_rule), by_rule)
+        self.assertEqual(sum(int(line.rsplit(" ", 1)[1]) for line in by_rule), len(rule))
 
     def test_counts_equal_events(self):
         """-c counts what the event lines show, per flow, per host and per reason."""
@@ -325,7 +333,8 @@ class TcpretransTest(Test):
         self.pair.nft("b", [f"{BURST_END} numgen inc mod 1000000 == 2 drop"])
         client = self.pair.sender(PORT, 0, nodelay=True, bursts=3, burst_bytes=14480)
         # the server keeps the session going until SIGTERM
-        tracer = self.trace("-s", "-p", f"{client.pid},{server.pid}")
+        cap = os.path.join(self.tmp.name, "text.cap")
+        tracer = self.trace("-s", "-p", f"{client.pid},{server.pid}", "-o", cap)
         client.go()
         client.finish()
         tracer.signal(signal.SIGTERM)
@@ -342,6 +351,8 @@ class TcpretransTest(Test):
         self.assertIn("(terminated). 1 retransmission (1 segments): RTO 0, FAST 0, TLP 1, "
                       "SYN 0, SYNACK 0", out)
         self.assertEqual(lines[-1], "lost: none")
+        # the capture's text is what was printed
+        self.assertEqual(self.run_tool("stallreport", cap)[1], out)
 
     def test_bad_input(self):
         for args, rc, message in [
