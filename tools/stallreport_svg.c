@@ -1,170 +1,478 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Flame graphs as one SVG file with its script: the rows of the stack model merged into a tree
- * (siblings of the same name are one frame, in name order), drawn root at the bottom with
- * widths in proportion to the values, then made interactive by the script at the end (zoom,
- * search, details).  Nothing is fetched from anywhere.
+ * Flame graphs as one SVG file that carries its own script (nothing is fetched): the rows of
+ * the stack model merged into a tree, siblings of the same name being one frame, in name
+ * order; drawn root at the bottom, each frame as wide as its value; clicks zoom, a search
+ * highlights and adds up, the frame under the pointer is detailed.
  *
- * Each frame is <g class="f"> with data-name, data-value, data-count, data-x (where it starts,
- * in value units) and data-d (its depth), so that the script can lay it out again, and tests
- * can read it.  Frames narrower than MIN_WIDTH pixels are not drawn (their time is in their
- * parent's width all the same).
+ * The rows are sorted by their frames' names from the root: then the rows through any frame
+ * are a contiguous range, and its value a difference of prefix sums.  The tree is walked
+ * from those ranges, without a node per frame, with a stack of its own (no recursion).
+ *
+ * Each frame drawn is a <g class="f"> with data-name, data-value, data-count, data-x (its
+ * start, in value units), data-d (its depth; 0 is the root, "all") and, in a diff, data-base;
+ * the script lays them out again from those, and tests read them.
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stallreport_formats.h"
-#include "stallreport_print.h"
 
-#define WIDTH	   1200.0
-#define PAD	   10.0
-#define FRAME_H	   16
-#define TOP	   70 /* title, subtitle, controls */
-#define BOTTOM	   40 /* details line, legend */
-#define MIN_WIDTH  0.1
-#define LABEL_CHAR_PX 7.0 /* of the 12 px monospace font, for labels that fit */
+#define WIDTH	1200.0 /* pixels */
+#define PAD	10.0   /* left and right */
+#define FRAME_H 16     /* a row of frames, pixels; the boxes are one less */
+#define TOP	76     /* title, subtitle, controls */
+#define BOTTOM	50     /* details line, legend */
+#define CHAR_W	7.25   /* advance of the 12 px monospace font, for labels that fit */
+/*
+ * Frames narrower than this many pixels at full width are not drawn: a box nobody can see or
+ * point at, and a large profile would be mostly these.  Their time is in their ancestors'
+ * widths all the same, and the search adds them up: they are listed, one short line each,
+ * in <metadata id="fg-hidden">.  Zooming does not draw them.
+ */
+#define MIN_WIDTH 0.1
 
+/* A row of the stack model, with its frames' names for the sort */
+struct row {
+	const char *const *names; /* root first */
+	const struct rsample *r;
+	size_t index;		  /* in the stack set: equal rows keep their order */
+};
+
+/* One stack set, its rows sorted by their frames' names from the root */
+struct side {
+	const struct stackset *s;
+	struct row *rows;
+	const char **names;	 /* the rows' names, end to end */
+	uint64_t *value, *count; /* sums over rows[0..i) */
+	size_t n;
+	uint32_t depth;		 /* of the deepest row */
+};
+
+/* A frame of the tree: the rows through it (all of them at the root) */
 struct node {
-	const struct rframe *frame; /* NULL: the root */
-	uint64_t value, count;
-	double base;	   /* diff: the base's value at the same path, scaled */
-	struct node **kids;
-	size_t nkids, cap;
+	size_t lo, hi;	 /* after's rows (in a diff) */
+	size_t blo, bhi; /* the base's rows through the same path (in a diff) */
+	uint32_t depth;	 /* 0: the root */
+	uint64_t x;	 /* where it starts, in value units */
 };
 
-struct tree {
-	struct node root;
-	unsigned int depth; /* of the deepest frame */
-	bool failed;
+struct graph {
+	FILE *out;
+	struct side a, b; /* the stacks drawn (after, in a diff), and the base */
+	bool diff;
+	double base_scale;
+	double scale;	   /* pixels per value unit */
+	double max_change; /* diff: the largest of a drawn frame's change, the root aside */
+	double vanished;   /* diff: the base's value at paths after has not */
+	struct node *stack;
+	uint32_t *name_ids; /* hidden frames' names by frame index, as they are listed */
+	uint32_t nnames;
 };
 
-static struct node *child(struct tree *t, struct node *n, const struct rframe *f)
+typedef void visit_fn(struct graph *g, const struct node *n, bool hidden);
+
+static int row_cmp(const void *a, const void *b)
 {
-	struct node **kids, *k;
+	const struct row *x = a, *y = b;
+	uint32_t n = x->r->nframes < y->r->nframes ? x->r->nframes : y->r->nframes;
+	int c;
 
-	/* names are interned: one pointer per name */
-	for (size_t i = n->nkids; i-- > 0;)
-		if (n->kids[i]->frame->name == f->name)
-			return n->kids[i];
-	if (n->nkids == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 4;
+	for (uint32_t i = 0; i < n; i++)
+		if (x->names[i] != y->names[i] && (c = strcmp(x->names[i], y->names[i])))
+			return c;
+	if (x->r->nframes != y->r->nframes)
+		return x->r->nframes < y->r->nframes ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
 
-		kids = realloc(n->kids, cap * sizeof(*kids));
-		if (!kids) {
-			t->failed = true;
-			return NULL;
+static void side_free(struct side *sd)
+{
+	free(sd->rows);
+	free(sd->names);
+	free(sd->value);
+	free(sd->count);
+}
+
+static int side_init(struct side *sd, const struct stackset *s)
+{
+	size_t nnames = 0, k = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->s = s;
+	sd->n = s->nsamples;
+	for (size_t i = 0; i < sd->n; i++)
+		nnames += s->samples[i].nframes;
+	sd->rows = calloc(sd->n + 1, sizeof(*sd->rows));
+	sd->names = calloc(nnames + 1, sizeof(*sd->names));
+	sd->value = calloc(sd->n + 1, sizeof(*sd->value));
+	sd->count = calloc(sd->n + 1, sizeof(*sd->count));
+	if (!sd->rows || !sd->names || !sd->value || !sd->count)
+		return -1;
+	for (size_t i = 0; i < sd->n; i++) {
+		const struct rsample *r = &s->samples[i];
+
+		sd->rows[i] = (struct row){ .names = sd->names + k, .r = r, .index = i };
+		for (uint32_t j = 0; j < r->nframes; j++)
+			sd->names[k++] = s->frames[r->frames[j]].name;
+		if (r->nframes > sd->depth)
+			sd->depth = r->nframes;
+	}
+	qsort(sd->rows, sd->n, sizeof(*sd->rows), row_cmp);
+	for (size_t i = 0; i < sd->n; i++) {
+		sd->value[i + 1] = sd->value[i] + sd->rows[i].r->value;
+		sd->count[i + 1] = sd->count[i] + sd->rows[i].r->count;
+	}
+	return 0;
+}
+
+static uint64_t range_value(const struct side *sd, size_t lo, size_t hi)
+{
+	return sd->value[hi] - sd->value[lo];
+}
+
+static uint64_t node_value(const struct graph *g, const struct node *n)
+{
+	return range_value(&g->a, n->lo, n->hi);
+}
+
+static double node_base(const struct graph *g, const struct node *n)
+{
+	return g->diff ? range_value(&g->b, n->blo, n->bhi) * g->base_scale : 0;
+}
+
+/* The first row of [lo, hi) that goes deeper than depth (the rows that end there sort first) */
+static size_t first_deeper(const struct side *sd, size_t lo, size_t hi, uint32_t depth)
+{
+	while (lo < hi && sd->rows[lo].r->nframes <= depth)
+		lo++;
+	return lo;
+}
+
+/* The end of the rows from lo on whose frame at depth has the name of lo's */
+static size_t group_end(const struct side *sd, size_t lo, size_t hi, uint32_t depth)
+{
+	const char *name = sd->rows[lo].names[depth];
+	size_t i = lo + 1;
+
+	while (i < hi && (sd->rows[i].names[depth] == name || !strcmp(sd->rows[i].names[depth], name)))
+		i++;
+	return i;
+}
+
+/*
+ * The base's rows at k's path: its groups of names from j on (in the same order) up to k's
+ * name; those passed over are paths after has not.  Returns where the next match starts.
+ */
+static size_t match_base(struct graph *g, struct node *k, size_t j, size_t bhi,
+			 bool count_vanished)
+{
+	const char *name = g->a.rows[k->lo].names[k->depth - 1];
+
+	while (j < bhi) {
+		size_t end = group_end(&g->b, j, bhi, k->depth - 1);
+		int c = strcmp(g->b.rows[j].names[k->depth - 1], name);
+
+		if (c > 0)
+			break;
+		if (!c) {
+			k->blo = j;
+			k->bhi = end;
+			return end;
 		}
-		n->kids = kids;
-		n->cap = cap;
+		if (count_vanished)
+			g->vanished += range_value(&g->b, j, end) * g->base_scale;
+		j = end;
 	}
-	k = calloc(1, sizeof(*k));
-	if (!k) {
-		t->failed = true;
-		return NULL;
+	return j;
+}
+
+/* Pushes n's children on the stack, the first on top; returns the new top */
+static size_t push_children(struct graph *g, const struct node *n, size_t sp, bool count_vanished)
+{
+	size_t i = first_deeper(&g->a, n->lo, n->hi, n->depth), first = sp;
+	size_t j = g->diff ? first_deeper(&g->b, n->blo, n->bhi, n->depth) : 0;
+	uint64_t x = n->x;
+
+	while (i < n->hi) {
+		struct node k = { .lo = i, .depth = n->depth + 1, .x = x };
+
+		k.hi = group_end(&g->a, i, n->hi, n->depth);
+		if (g->diff)
+			j = match_base(g, &k, j, n->bhi, count_vanished);
+		g->stack[sp++] = k;
+		x += range_value(&g->a, k.lo, k.hi);
+		i = k.hi;
 	}
-	k->frame = f;
-	n->kids[n->nkids++] = k;
-	return k;
-}
-
-static void tree_add(struct tree *t, const struct stackset *s, const struct rsample *r)
-{
-	struct node *n = &t->root;
-
-	n->value += r->value;
-	n->count += r->count;
-	for (uint32_t i = 0; i < r->nframes && n; i++) {
-		n = child(t, n, &s->frames[r->frames[i]]);
-		if (n) {
-			n->value += r->value;
-			n->count += r->count;
-		}
+	for (; g->diff && count_vanished && j < n->bhi; j = i) {
+		i = group_end(&g->b, j, n->bhi, n->depth);
+		g->vanished += range_value(&g->b, j, i) * g->base_scale;
 	}
-	if (r->nframes > t->depth)
-		t->depth = r->nframes;
-}
+	for (size_t lo = first, hi = sp; hi > lo + 1; lo++, hi--) {
+		struct node t = g->stack[lo];
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp((*(struct node *const *)a)->frame->name,
-		      (*(struct node *const *)b)->frame->name);
-}
-
-static void sort_kids(struct node *n)
-{
-	if (n->nkids > 1)
-		qsort(n->kids, n->nkids, sizeof(*n->kids), by_name);
-	for (size_t i = 0; i < n->nkids; i++)
-		sort_kids(n->kids[i]);
-}
-
-static int tree_build(struct tree *t, const struct stackset *s)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < s->nsamples && !t->failed; i++)
-		tree_add(t, s, &s->samples[i]);
-	sort_kids(&t->root);
-	return t->failed ? -1 : 0;
-}
-
-static void node_free(struct node *n)
-{
-	for (size_t i = 0; i < n->nkids; i++) {
-		node_free(n->kids[i]);
-		free(n->kids[i]);
+		g->stack[lo] = g->stack[hi - 1];
+		g->stack[hi - 1] = t;
 	}
-	free(n->kids);
+	return sp;
 }
 
-/* The base's value at each of after's paths; what base has that after has not, in *vanished */
-static void tree_match(struct node *after, const struct node *base, double scale,
-		       double *vanished)
+/*
+ * Visits the frames root first, each before its children, children in name order: those too
+ * narrow to draw too if all; if tally, the base's paths after has not add up in vanished.
+ * The stack never holds more than a node per row: its nodes' rows are disjoint, and not none.
+ */
+static void walk(struct graph *g, bool all, bool tally, visit_fn *visit)
 {
-	after->base = base ? base->value * scale : 0;
-	for (size_t i = 0; i < after->nkids; i++) {
-		const struct node *b = NULL;
+	size_t sp = 0;
 
-		for (size_t k = 0; base && k < base->nkids && !b; k++)
-			if (!strcmp(base->kids[k]->frame->name, after->kids[i]->frame->name))
-				b = base->kids[k];
-		tree_match(after->kids[i], b, scale, vanished);
-	}
-	for (size_t k = 0; base && k < base->nkids; k++) {
-		bool found = false;
+	g->stack[sp++] = (struct node){ .hi = g->a.n, .bhi = g->diff ? g->b.n : 0 };
+	while (sp) {
+		struct node n = g->stack[--sp];
+		bool hidden = n.depth && node_value(g, &n) * g->scale < MIN_WIDTH;
 
-		for (size_t i = 0; i < after->nkids && !found; i++)
-			found = !strcmp(base->kids[k]->frame->name, after->kids[i]->frame->name);
-		if (!found)
-			*vanished += base->kids[k]->value * scale;
+		visit(g, &n, hidden);
+		if (!hidden || all)
+			sp = push_children(g, &n, sp, tally);
 	}
 }
 
-/* Text for XML: escaped, and without the control characters XML 1.0 does not allow */
+/* The length of the UTF-8 character at s if XML allows it, else 0 */
+static int xml_char_len(const unsigned char *s)
+{
+	uint32_t c;
+	int n;
+
+	if (s[0] < 0x80)
+		return s[0] >= 0x20;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe))
+		return 0;
+	if (n == 4 && (c < 0x10000 || c > 0x10ffff))
+		return 0;
+	return n;
+}
+
+/*
+ * At most max characters of s as XML text or attribute value: escaped, and a '?' for each
+ * byte that is not part of a character XML allows (control characters, invalid UTF-8).
+ * Returns the characters written.
+ */
+static size_t xml_text_max(FILE *out, const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t chars = 0;
+
+	for (; *s && chars < max; chars++) {
+		int n = xml_char_len(s);
+
+		if (!n)
+			putc('?', out);
+		else if (*s == '&')
+			fputs("&amp;", out);
+		else if (*s == '<')
+			fputs("&lt;", out);
+		else if (*s == '>')
+			fputs("&gt;", out);
+		else if (*s == '"')
+			fputs("&quot;", out);
+		else
+			fwrite(s, 1, n, out);
+		s += n ? n : 1;
+	}
+	return chars;
+}
+
 static void xml_text(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			fputc((unsigned char)*s < 0x20 ? '?' : *s, out);
-		}
-	}
+	xml_text_max(out, s, SIZE_MAX);
 }
+
+/* The characters in s, as xml_text_max() counts them */
+static size_t text_chars(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t chars = 0;
+
+	for (; *s; chars++) {
+		int n = xml_char_len(s);
+
+		s += n ? n : 1;
+	}
+	return chars;
+}
+
+static bool is_time(const struct stackset *s)
+{
+	return s->unit && !strcmp(s->unit, "nanoseconds");
+}
+
+static const char *count_name(const struct stackset *s)
+{
+	return s->count_type ? s->count_type : "";
+}
+
+/* "1.23 s", "45.6 ms", "7.8 µs", "90 ns", or "12 samples" */
+static char *format_value(char *buf, size_t len, const struct stackset *s, double v)
+{
+	double a = fabs(v);
+
+	if (!is_time(s))
+		snprintf(buf, len, "%.0f%s%s", v, *count_name(s) ? " " : "", count_name(s));
+	else if (a >= 1e9)
+		snprintf(buf, len, "%.2f s", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, len, "%.1f ms", v / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, len, "%.1f \xc2\xb5s", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f ns", v);
+	return buf;
+}
+
+static uint64_t root_value(const struct graph *g)
+{
+	return g->a.value[g->a.n];
+}
+
+/* Percent of the whole */
+static double share(const struct graph *g, double value)
+{
+	return root_value(g) ? 100.0 * value / root_value(g) : 0.0;
+}
+
+/* A box drawn for several frames of one name shows what they have in common */
+enum sameness { SAME_FRAME, SAME_FILE, SAME_MODULE, SAME_NAME };
+
+/* The frame of n (not the root): its first row's, and how much its other rows' agree */
+static const struct rframe *node_frame(const struct graph *g, const struct node *n,
+				       enum sameness *same)
+{
+	const struct side *sd = &g->a;
+	uint32_t first = sd->rows[n->lo].r->frames[n->depth - 1];
+	const struct rframe *f = &sd->s->frames[first];
+
+	*same = SAME_FRAME;
+	for (size_t i = n->lo + 1; i < n->hi && *same != SAME_NAME; i++) {
+		uint32_t k = sd->rows[i].r->frames[n->depth - 1];
+		const struct rframe *o = &sd->s->frames[k];
+		enum sameness now = SAME_NAME;
+
+		if (k == first)
+			continue;
+		if (o->file == f->file && o->module == f->module && f->file)
+			now = SAME_FILE;
+		else if (o->module == f->module && f->module)
+			now = SAME_MODULE;
+		if (now > *same)
+			*same = now;
+	}
+	return f;
+}
+
+/* " at file.c:12 in module", as far as the frames of the box agree */
+static void frame_where(FILE *out, const struct rframe *f, enum sameness same)
+{
+	if (f->file && same <= SAME_FILE) {
+		fputs(" at ", out);
+		xml_text(out, f->file);
+		if (f->line && same == SAME_FRAME)
+			fprintf(out, ":%u", f->line);
+	}
+	if (f->module && same <= SAME_MODULE) {
+		fputs(" in ", out);
+		xml_text(out, f->module);
+	}
+	if (f->kernel && !(f->module && same <= SAME_MODULE))
+		fputs(" [kernel]", out);
+	if (f->inlined && same == SAME_FRAME)
+		fputs(" [inlined]", out);
+}
+
+/* ", 12 blocks", unless the values are the counts */
+static void frame_count(FILE *out, const struct stackset *s, uint64_t value, uint64_t count)
+{
+	if (is_time(s) || value != count)
+		fprintf(out, ", %" PRIu64 "%s%s", count, *count_name(s) ? " " : "", count_name(s));
+}
+
+/* "name (45.6 ms, 12.34%, 89 blocks) at file.c:12 in module" */
+static void frame_title(const struct graph *g, const struct node *n, const struct rframe *f,
+			enum sameness same)
+{
+	uint64_t value = node_value(g, n), count = g->a.count[n->hi] - g->a.count[n->lo];
+	char v[48];
+
+	xml_text(g->out, f ? f->name : "all");
+	fprintf(g->out, " (%s, %.2f%%", format_value(v, sizeof(v), g->a.s, value),
+		share(g, value));
+	frame_count(g->out, g->a.s, value, count);
+	fputc(')', g->out);
+	if (f)
+		frame_where(g->out, f, same);
+}
+
+/* "name: after 45.6 ms (12.34%), before 40.1 ms (normalised), change +5.5 ms (+13.7%)" */
+static void diff_title(const struct graph *g, const struct node *n, const struct rframe *f,
+		       enum sameness same)
+{
+	uint64_t value = node_value(g, n), count = g->a.count[n->hi] - g->a.count[n->lo];
+	double base = node_base(g, n), change = value - base;
+	char v[48], b[48], c[48];
+
+	xml_text(g->out, f ? f->name : "all");
+	fprintf(g->out, ": after %s (%.2f%%), before %s (normalised), change %s%s",
+		format_value(v, sizeof(v), g->a.s, value),
+		share(g, value),
+		format_value(b, sizeof(b), g->a.s, base), change < 0 ? "-" : "+",
+		format_value(c, sizeof(c), g->a.s, fabs(change)));
+	if (base > 0)
+		fprintf(g->out, " (%+.1f%%)", 100 * change / base);
+	else if (value)
+		fputs(" (new)", g->out);
+	frame_count(g->out, g->a.s, value, count);
+	if (f)
+		frame_where(g->out, f, same);
+}
+
+struct rgb {
+	int r, g, b;
+};
+
+/* The off-CPU states' leaves, in the legend's order */
+static const struct state_colour {
+	const char *name, *legend;
+	struct rgb c;
+} states[] = {
+	{ "[on-cpu]", "on CPU", { 80, 180, 90 } },
+	{ "[R]", "R runnable", { 195, 30, 60 } },
+	{ "[S]", "S sleeping", { 75, 135, 225 } },
+	{ "[D]", "D uninterruptible", { 150, 95, 210 } },
+};
+
+#define NSTATES (sizeof(states) / sizeof(states[0]))
+
+static const struct rgb root_colour = { 215, 215, 215 };
+static const struct rgb label_colour = { 178, 178, 186 }; /* other synthetic frames */
+static const struct rgb match_colour = { 224, 32, 224 };  /* as the style sheet's */
+static const struct rgb grew_colour = { 225, 40, 40 }, shrank_colour = { 40, 40, 225 };
+static const struct rgb same_colour = { 235, 235, 235 };
+static const struct rgb user_legend = { 240, 150, 55 }, kernel_legend = { 188, 132, 90 };
 
 static uint32_t name_hash(const char *s)
 {
@@ -175,280 +483,608 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-/* Warm for user code, brown for the kernel, a colour per off-CPU state, grey for labels */
-static void frame_colour(char *buf, size_t len, const struct rframe *f)
+/* The state a synthetic frame names, or NULL */
+static const struct state_colour *state_of(const struct rframe *f)
 {
-	static const struct {
-		const char *name, *colour;
-	} states[] = {
-		{ "[S]", "rgb(91,140,220)" },  { "[D]", "rgb(160,100,210)" },
-		{ "[R]", "rgb(225,70,70)" },   { "[on-cpu]", "rgb(90,185,95)" },
-	};
+	for (size_t i = 0; f->synthetic && i < NSTATES; i++)
+		if (!strcmp(f->name, states[i].name))
+			return &states[i];
+	return NULL;
+}
+
+/* Warm for user code, brown for the kernel (by the name: a function keeps its colour) */
+static struct rgb frame_colour(const struct rframe *f)
+{
+	const struct state_colour *st = state_of(f);
 	uint32_t h = name_hash(f->name);
-	double v1 = (h & 0xff) / 255.0, v2 = ((h >> 8) & 0xff) / 255.0;
+	double a = (h & 0xff) / 255.0, b = (h >> 8 & 0xff) / 255.0, c = (h >> 16 & 0xff) / 255.0;
 
-	if (f->synthetic) {
-		for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-			if (!strcmp(f->name, states[i].name)) {
-				snprintf(buf, len, "%s", states[i].colour);
-				return;
-			}
-		snprintf(buf, len, "rgb(%d,%d,%d)", 180, 180, 190);
-	} else if (f->kernel) {
-		snprintf(buf, len, "rgb(%d,%d,%d)", 175 + (int)(35 * v1), 135 + (int)(30 * v2),
-			 95 + (int)(20 * v1));
-	} else {
-		snprintf(buf, len, "rgb(%d,%d,%d)", 225 + (int)(30 * v1), 70 + (int)(150 * v2),
-			 40 + (int)(30 * v1));
-	}
+	if (st)
+		return st->c;
+	if (f->synthetic)
+		return label_colour;
+	if (f->kernel)
+		return (struct rgb){ 175 + (int)(25 * a), 118 + (int)(27 * b), 78 + (int)(22 * c) };
+	return (struct rgb){ 225 + (int)(30 * a), 90 + (int)(130 * b), 35 + (int)(35 * c) };
 }
 
-/* Red as it grew, blue as it shrank, white as it stayed, by the largest change */
-static void diff_colour(char *buf, size_t len, const struct node *n, double max_change)
+/* Red as it grew, blue as it shrank, pale grey as it stayed: deeper with the change */
+static struct rgb diff_colour(const struct graph *g, const struct node *n)
 {
-	double change = n->value - n->base;
-	int fade = max_change > 0 ? (int)(200 * (1 - fmin(1, fabs(change) / max_change))) : 200;
+	double change = node_value(g, n) - node_base(g, n), t;
+	int deep, pale;
 
-	fade += 55;
-	if (change > 0)
-		snprintf(buf, len, "rgb(255,%d,%d)", fade, fade);
-	else if (change < 0)
-		snprintf(buf, len, "rgb(%d,%d,255)", fade, fade);
-	else
-		snprintf(buf, len, "rgb(250,250,250)");
+	if (fabs(change) < 0.5 || !(g->max_change > 0))
+		return same_colour;
+	t = sqrt(fmin(1, fabs(change) / g->max_change));
+	deep = (int)lround(235 - 195 * t);
+	pale = (int)lround(245 - 20 * t);
+	return change > 0 ? (struct rgb){ pale, deep, deep } : (struct rgb){ deep, deep, pale };
 }
 
-struct draw {
-	FILE *out;
-	const struct stackset *s;
-	double scale;	   /* pixels per value unit */
-	uint64_t total;	   /* the root's value */
-	unsigned int depth; /* of the tree */
-	bool diff;
-	double max_change;
-};
-
-static void frame_title(const struct draw *d, const struct node *n)
+static struct rgb box_colour(const struct graph *g, const struct node *n, const struct rframe *f)
 {
-	char v[32], b[32];
-
-	xml_text(d->out, n->frame ? n->frame->name : "all");
-	fprintf(d->out, " (%s, %.2f%%, %" PRIu64 " %s", format_value(v, sizeof(v), d->s, n->value),
-		d->total ? 100.0 * n->value / d->total : 0.0, n->count,
-		d->s->count_type ? d->s->count_type : "");
-	if (n->frame && n->frame->file) {
-		fputs(", ", d->out);
-		xml_text(d->out, n->frame->file);
-		fprintf(d->out, ":%u", n->frame->line);
-	}
-	if (n->frame && n->frame->module && !n->frame->file) {
-		fputs(", ", d->out);
-		xml_text(d->out, n->frame->module);
-	}
-	if (d->diff) {
-		double change = n->value - n->base;
-
-		fprintf(d->out, "; before %s, change %s%s", format_value(b, sizeof(b), d->s,
-									 (uint64_t)llround(n->base)),
-			change < 0 ? "-" : "+",
-			format_value(v, sizeof(v), d->s, (uint64_t)llround(fabs(change))));
-		if (n->base > 0)
-			fprintf(d->out, " (%+.1f%%)", 100 * change / n->base);
-	}
-	fputc(')', d->out);
+	if (g->diff)
+		return diff_colour(g, n);
+	return f ? frame_colour(f) : root_colour;
 }
 
-/* As much of the name as fits in w pixels (the script does the same as it zooms) */
-static void label(FILE *out, const char *name, double w)
+/* As much of the name as fits in w pixels, if 3 characters do (the script does the same) */
+static void draw_label(FILE *out, const char *name, double x, double y, double w)
 {
-	int fit = (int)((w - 6) / LABEL_CHAR_PX), len = (int)strlen(name);
-	char *part;
+	double fit = floor((w - 6) / CHAR_W);
 
 	if (fit < 3)
 		return;
-	if (len <= fit) {
+	fprintf(out, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + 11.5);
+	if (text_chars(name) <= fit) {
 		xml_text(out, name);
-		return;
-	}
-	fit -= 2;
-	while (fit > 0 && ((unsigned char)name[fit] & 0xc0) == 0x80)
-		fit--; /* not in the middle of a UTF-8 sequence */
-	part = strndup(name, fit);
-	if (part) {
-		xml_text(out, part);
+	} else {
+		xml_text_max(out, name, (size_t)fit - 2);
 		fputs("..", out);
 	}
-	free(part);
+	fputs("</text>", out);
 }
 
-static void draw_node(const struct draw *d, const struct node *n, unsigned int depth,
-		      uint64_t x)
+static void draw_frame(struct graph *g, const struct node *n, bool hidden)
 {
-	double px = PAD + x * d->scale, w = n->value * d->scale;
-	double y = TOP + (double)(d->depth - depth) * FRAME_H;
-	char colour[32];
-	uint64_t kx = x;
+	enum sameness same = SAME_FRAME;
+	const struct rframe *f = n->depth && !hidden ? node_frame(g, n, &same) : NULL;
+	const char *name = f ? f->name : "all";
+	uint64_t value = node_value(g, n), count = g->a.count[n->hi] - g->a.count[n->lo];
+	double x = PAD + n->x * g->scale, w = n->depth ? value * g->scale : WIDTH - 2 * PAD;
+	double y = TOP + (double)(g->a.depth - n->depth) * FRAME_H;
+	struct rgb c;
 
-	if (w < MIN_WIDTH)
+	if (hidden)
 		return;
-	if (d->diff)
-		diff_colour(colour, sizeof(colour), n, d->max_change);
-	else if (n->frame)
-		frame_colour(colour, sizeof(colour), n->frame);
+	c = box_colour(g, n, f);
+	fputs("<g class=\"f\" data-name=\"", g->out);
+	xml_text(g->out, name);
+	fprintf(g->out, "\" data-value=\"%" PRIu64 "\" data-count=\"%" PRIu64 "\" data-x=\"%"
+		PRIu64 "\" data-d=\"%" PRIu32 "\"", value, count, n->x, n->depth);
+	if (g->diff)
+		fprintf(g->out, " data-base=\"%.0f\"", node_base(g, n));
+	fputs("><title>", g->out);
+	if (g->diff)
+		diff_title(g, n, f, same);
 	else
-		snprintf(colour, sizeof(colour), "rgb(230,230,230)");
-	fputs("<g class=\"f\" data-name=\"", d->out);
-	xml_text(d->out, n->frame ? n->frame->name : "all");
-	fprintf(d->out, "\" data-value=\"%" PRIu64 "\" data-count=\"%" PRIu64 "\" data-x=\"%" PRIu64
-		"\" data-d=\"%u\"", n->value, n->count, x, depth);
-	if (d->diff)
-		fprintf(d->out, " data-base=\"%.0f\"", n->base);
-	fputs("><title>", d->out);
-	frame_title(d, n);
-	fprintf(d->out, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" "
-		"fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", px, y, w, FRAME_H - 1,
-		colour, px + 3, y + FRAME_H - 4.5);
-	label(d->out, n->frame ? n->frame->name : "all", w);
-	fputs("</text></g>\n", d->out);
-	for (size_t i = 0; i < n->nkids; i++) {
-		draw_node(d, n->kids[i], depth + 1, kx);
-		kx += n->kids[i]->value;
+		frame_title(g, n, f, same);
+	fprintf(g->out, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.3f\" height=\"%d\" "
+		"fill=\"#%02x%02x%02x\"/>", x, y, w, FRAME_H - 1, c.r, c.g, c.b);
+	draw_label(g->out, name, x, y, w);
+	fputs("</g>\n", g->out);
+}
+
+static void put_base36(FILE *out, uint64_t v)
+{
+	char buf[16];
+	int i = sizeof(buf) - 1;
+
+	buf[i] = '\0';
+	do
+		buf[--i] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+	while (v /= 36);
+	fputs(buf + i, out);
+}
+
+/* A frame too narrow to draw, for the search: "x value name-number" (its name listed first) */
+static void list_hidden(struct graph *g, const struct node *n, bool hidden)
+{
+	uint32_t frame, *id;
+
+	if (!hidden)
+		return;
+	frame = g->a.rows[n->lo].r->frames[n->depth - 1];
+	id = &g->name_ids[frame];
+	if (*id == UINT32_MAX) {
+		*id = g->nnames++;
+		putc('=', g->out);
+		xml_text(g->out, g->a.s->frames[frame].name);
+		putc('\n', g->out);
 	}
+	put_base36(g->out, n->x);
+	putc(' ', g->out);
+	put_base36(g->out, node_value(g, n));
+	putc(' ', g->out);
+	put_base36(g->out, *id);
+	putc('\n', g->out);
 }
 
-static double largest_change(const struct node *n)
+static void tally_change(struct graph *g, const struct node *n, bool hidden)
 {
-	double max = fabs(n->value - n->base);
-
-	for (size_t i = 0; i < n->nkids; i++)
-		max = fmax(max, largest_change(n->kids[i]));
-	return max;
+	if (!hidden && n->depth)
+		g->max_change = fmax(g->max_change, fabs(node_value(g, n) - node_base(g, n)));
 }
 
-static const char script[] =
-#include "stallreport_svg.js.h"
-	;
+static const char style[] =
+	"text{font-family:monospace;font-size:12px;fill:#000}"
+	".title{font-family:sans-serif;font-size:17px;font-weight:bold;text-anchor:middle}"
+	".sub{font-family:sans-serif;fill:#555;text-anchor:middle}"
+	".ctl{font-family:sans-serif;fill:#1b4f9c;cursor:pointer}"
+	"#fg-matched{fill:#a000a0;font-weight:bold}"
+	"g.f{cursor:pointer}g.f text{pointer-events:none}"
+	"g.f rect{stroke:#fff;stroke-width:.5}.diff g.f rect{stroke:#bbb}"
+	"g.f:hover rect{stroke:#000;stroke-width:1}g.f.dim{opacity:.55}"
+	"g.f.match rect{fill:#e020e0}";
 
-static void header(FILE *out, const struct stackset *s, unsigned int depth, const char *subtitle)
+static double image_height(const struct graph *g)
 {
-	double height = TOP + (depth + 1) * FRAME_H + BOTTOM;
+	return TOP + (g->a.depth + 1.0) * FRAME_H + BOTTOM;
+}
+
+static void header(struct graph *g, const char *title, const char *subtitle)
+{
+	FILE *out = g->out;
+	double h = image_height(g);
 
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg id=\"flamegraph\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
-		"viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"data-unit=\"%s\" data-count-type=\"%s\" data-total=\"%" PRIu64 "\">\n",
-		WIDTH, height, WIDTH, height, s->unit, s->count_type ? s->count_type : "",
-		s->total);
-	fputs("<style>text{font:12px monospace;fill:#000;pointer-events:none}"
-	      "g.f rect{stroke:#fff;stroke-width:0.5;cursor:pointer}"
-	      "g.f:hover rect{stroke:#000;stroke-width:0.8}g.f.dim rect{opacity:0.45}"
-	      "g.f.match rect{fill:rgb(230,0,230)}.ctl{cursor:pointer;fill:#225}"
-	      ".title{font:bold 16px sans-serif}.sub{font:12px sans-serif;fill:#444}</style>\n",
-	      out);
-	fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"rgb(250,250,245)\"/>\n"
-		"<text class=\"title\" x=\"%.0f\" y=\"22\" text-anchor=\"middle\">", WIDTH / 2);
-	xml_text(out, s->title ? s->title : "Flame graph");
-	fprintf(out, "</text>\n<text class=\"sub\" x=\"%.0f\" y=\"40\" text-anchor=\"middle\">",
-		WIDTH / 2);
+		"viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\"%s data-unit=\"",
+		WIDTH, h, WIDTH, h, g->diff ? " class=\"diff\"" : "");
+	xml_text(out, g->a.s->unit ? g->a.s->unit : "count");
+	fputs("\" data-count-type=\"", out);
+	xml_text(out, count_name(g->a.s));
+	fprintf(out, "\" data-total=\"%" PRIu64 "\">\n<style>%s</style>\n", root_value(g), style);
+	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#f7f7f2\"/>\n", out);
+	fprintf(out, "<text class=\"title\" x=\"%.0f\" y=\"24\">", WIDTH / 2);
+	xml_text(out, title);
+	fprintf(out, "</text>\n<text class=\"sub\" x=\"%.0f\" y=\"44\">", WIDTH / 2);
 	xml_text(out, subtitle);
-	fprintf(out, "</text>\n<text id=\"reset\" class=\"ctl\" x=\"%.0f\" y=\"60\" "
-		"visibility=\"hidden\">Reset zoom</text>\n<text id=\"search\" class=\"ctl\" "
-		"x=\"%.0f\" y=\"60\" text-anchor=\"end\">Search (Ctrl-F)</text>\n<text "
-		"id=\"matched\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\"></text>\n<text "
-		"id=\"details\" x=\"%.0f\" y=\"%.0f\"> </text>\n", PAD, WIDTH - PAD, WIDTH - PAD,
-		height - 24, PAD, height - 24);
+	fprintf(out, "</text>\n<text id=\"fg-reset\" class=\"ctl\" x=\"%.0f\" y=\"64\" "
+		"visibility=\"hidden\">Reset zoom</text>\n<text id=\"fg-matched\" class=\"ctl\" "
+		"x=\"%.0f\" y=\"64\" text-anchor=\"end\"></text>\n<text id=\"fg-search\" "
+		"class=\"ctl\" x=\"%.0f\" y=\"64\" text-anchor=\"end\">Search</text>\n",
+		PAD, WIDTH - PAD - 70, WIDTH - PAD);
 }
 
-static void legend(FILE *out, const struct stackset *s, unsigned int depth, bool diff)
+static void legend_item(FILE *out, double *x, double y, const char *name, struct rgb c)
 {
-	static const char *const items[][2] = {
-		{ "on-CPU", "rgb(90,185,95)" },	 { "S sleeping", "rgb(91,140,220)" },
-		{ "D uninterruptible", "rgb(160,100,210)" }, { "R runnable", "rgb(225,70,70)" },
-		{ "kernel", "rgb(192,150,105)" }, { "user", "rgb(240,150,55)" },
-	};
-	static const char *const diff_items[][2] = {
-		{ "grew", "rgb(255,55,55)" }, { "shrank", "rgb(55,55,255)" },
-		{ "no change", "rgb(250,250,250)" },
-	};
-	double y = TOP + (depth + 1) * FRAME_H + BOTTOM - 8, x = PAD;
-	size_t n = diff ? 3 : 6;
+	fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"11\" height=\"11\" "
+		"fill=\"#%02x%02x%02x\" stroke=\"#999\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+		*x, y - 10, c.r, c.g, c.b, *x + 15, y, name);
+	*x += 15 + CHAR_W * strlen(name) + 18;
+}
 
-	(void)s;
-	for (size_t i = 0; i < n; i++) {
-		const char *const *item = diff ? diff_items[i] : items[i];
+/* Which kinds of frame the stacks have, for the legend */
+struct kinds {
+	bool state[NSTATES], user, kernel, label;
+};
 
-		fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\" "
-			"stroke=\"#888\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n", x, y - 9,
-			item[1], x + 14, y, item[0]);
-		x += 30 + LABEL_CHAR_PX * strlen(item[0]);
+static void kinds_of(const struct stackset *s, struct kinds *k)
+{
+	memset(k, 0, sizeof(*k));
+	for (size_t i = 0; i < s->nframes; i++) {
+		const struct state_colour *st = state_of(&s->frames[i]);
+
+		if (st)
+			k->state[st - states] = true;
+		else if (s->frames[i].synthetic)
+			k->label = true;
+		else if (s->frames[i].kernel)
+			k->kernel = true;
+		else
+			k->user = true;
 	}
 }
 
-static int finish(FILE *out)
+/* The details line (the script fills it in), and what the colours say */
+static void legend(struct graph *g)
 {
-	fprintf(out, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
-		script);
-	if (fflush(out) || ferror(out)) {
-		fprintf(stderr, "stallreport: writing the flame graph failed\n");
+	double x = PAD, y = image_height(g) - 10;
+	struct kinds k;
+
+	fprintf(g->out, "<text id=\"fg-details\" x=\"%.0f\" y=\"%.0f\"> </text>\n", PAD, y - 22);
+	if (g->diff) {
+		legend_item(g->out, &x, y, "grew", grew_colour);
+		legend_item(g->out, &x, y, "shrank", shrank_colour);
+		legend_item(g->out, &x, y, "no change", same_colour);
+	} else {
+		kinds_of(g->a.s, &k);
+		if (k.user)
+			legend_item(g->out, &x, y, "user", user_legend);
+		if (k.kernel)
+			legend_item(g->out, &x, y, "kernel", kernel_legend);
+		for (size_t i = 0; i < NSTATES; i++)
+			if (k.state[i])
+				legend_item(g->out, &x, y, states[i].legend, states[i].c);
+		if (k.label)
+			legend_item(g->out, &x, y, "label", label_colour);
+	}
+	legend_item(g->out, &x, y, "search match", match_colour);
+}
+
+static const char script[] =
+	"(function () {\n"
+	"\t'use strict';\n"
+	"\tvar NS = 'http://www.w3.org/2000/svg';\n"
+	"\tvar scripts = document.getElementsByTagNameNS(NS, 'script');\n"
+	"\tvar me = document.currentScript || scripts[scripts.length - 1];\n"
+	"\tvar svg = (me && me.ownerSVGElement) || document.getElementById('flamegraph');\n"
+	"\tvar standalone = document.documentElement === svg;\n"
+	"\tvar pad = 10, charWidth = 7.25, minWidth = 0.1;\n"
+	"\tvar full = +svg.getAttribute('width') - 2 * pad;\n"
+	"\tvar nanos = svg.getAttribute('data-unit') === 'nanoseconds';\n"
+	"\tvar countType = svg.getAttribute('data-count-type') || '';\n"
+	"\tvar frames = [], root = null, hidden = null;\n"
+	"\n"
+	"\tfunction get(id) {\n"
+	"\t\treturn svg.querySelector('#fg-' + id);\n"
+	"\t}\n"
+	"\n"
+	"\tfunction formatValue(v) {\n"
+	"\t\tvar a = Math.abs(v);\n"
+	"\n"
+	"\t\tif (!nanos)\n"
+	"\t\t\treturn Math.round(v) + (countType ? ' ' + countType : '');\n"
+	"\t\tif (a >= 1e9)\n"
+	"\t\t\treturn (v / 1e9).toFixed(2) + ' s';\n"
+	"\t\tif (a >= 1e6)\n"
+	"\t\t\treturn (v / 1e6).toFixed(1) + ' ms';\n"
+	"\t\tif (a >= 1e3)\n"
+	"\t\t\treturn (v / 1e3).toFixed(1) + ' \\u00b5s';\n"
+	"\t\treturn Math.round(v) + ' ns';\n"
+	"\t}\n"
+	"\n"
+	"\t// The frame a node of the document belongs to, if any\n"
+	"\tfunction frameOf(node) {\n"
+	"\t\tfor (; node && node !== svg; node = node.parentNode)\n"
+	"\t\t\tif (node.fgFrame)\n"
+	"\t\t\t\treturn node.fgFrame;\n"
+	"\t\treturn null;\n"
+	"\t}\n"
+	"\n"
+	"\t// As much of the name as fits in w pixels (the writer does the same)\n"
+	"\tfunction label(f, w) {\n"
+	"\t\tvar fit = Math.floor((w - 6) / charWidth), s = '';\n"
+	"\n"
+	"\t\tif (fit >= 3)\n"
+	"\t\t\ts = f.name.length <= fit ? f.name : f.name.substring(0, fit - 2) + '..';\n"
+	"\t\tif (!f.text) {\n"
+	"\t\t\tif (!s)\n"
+	"\t\t\t\treturn;\n"
+	"\t\t\tf.text = document.createElementNS(NS, 'text');\n"
+	"\t\t\tf.text.setAttribute('y', +f.rect.getAttribute('y') + 11.5);\n"
+	"\t\t\tf.g.appendChild(f.text);\n"
+	"\t\t}\n"
+	"\t\tf.text.setAttribute('x', +f.rect.getAttribute('x') + 3);\n"
+	"\t\tf.text.textContent = s;\n"
+	"\t}\n"
+	"\n"
+	"\tfunction show(f, x, w, dim) {\n"
+	"\t\tf.g.style.display = '';\n"
+	"\t\tf.g.classList.toggle('dim', dim);\n"
+	"\t\tf.rect.setAttribute('x', x.toFixed(2));\n"
+	"\t\tf.rect.setAttribute('width', w.toFixed(3));\n"
+	"\t\tlabel(f, w);\n"
+	"\t}\n"
+	"\n"
+	"\t// Draws the frames within [vx, vx + vw) in value units, from depth zd up, across the\n"
+	"\t// full width, and zd's ancestors dimmed below them\n"
+	"\tfunction layout(vx, vw, zd) {\n"
+	"\t\tvar scale = vw > 0 ? full / vw : 0, slack = vw * 1e-9;\n"
+	"\n"
+	"\t\tframes.forEach(function (f) {\n"
+	"\t\t\tvar w = f.v * scale;\n"
+	"\n"
+	"\t\t\tif (f.d < zd || f.d === 0) {\n"
+	"\t\t\t\tif (f.x <= vx + slack && f.x + f.v >= vx + vw - slack)\n"
+	"\t\t\t\t\treturn show(f, pad, full, f.d < zd);\n"
+	"\t\t\t} else if (f.x >= vx - slack && f.x + f.v <= vx + vw + slack && w >= minWidth) {\n"
+	"\t\t\t\treturn show(f, pad + (f.x - vx) * scale, w, false);\n"
+	"\t\t\t}\n"
+	"\t\t\tf.g.style.display = 'none';\n"
+	"\t\t});\n"
+	"\t}\n"
+	"\n"
+	"\tfunction reset() {\n"
+	"\t\tlayout(0, root.v, 0);\n"
+	"\t\tget('reset').setAttribute('visibility', 'hidden');\n"
+	"\t\tsvg.removeAttribute('data-zoom');\n"
+	"\t}\n"
+	"\n"
+	"\tfunction zoom(f) {\n"
+	"\t\tif (!f || f.d === 0)\n"
+	"\t\t\treturn reset();\n"
+	"\t\tlayout(f.x, f.v, f.d);\n"
+	"\t\tget('reset').setAttribute('visibility', 'visible');\n"
+	"\t\tsvg.setAttribute('data-zoom', f.name);\n"
+	"\t}\n"
+	"\n"
+	"\t// The frames too narrow to draw: \"=name\" lines name them in turn (0, 1, ...), and\n"
+	"\t// \"x value name\" lines (base 36) place them\n"
+	"\tfunction readHidden() {\n"
+	"\t\tvar el = get('hidden'), h = { names: [], list: [] };\n"
+	"\n"
+	"\t\t(el ? el.textContent : '').split('\\n').forEach(function (line) {\n"
+	"\t\t\tvar p;\n"
+	"\n"
+	"\t\t\tif (line.charAt(0) === '=') {\n"
+	"\t\t\t\th.names.push({ name: line.substring(1), match: false });\n"
+	"\t\t\t} else if (line) {\n"
+	"\t\t\t\tp = line.split(' ');\n"
+	"\t\t\t\th.list.push({ x: parseInt(p[0], 36), v: parseInt(p[1], 36),\n"
+	"\t\t\t\t\t      name: h.names[parseInt(p[2], 36)] });\n"
+	"\t\t\t}\n"
+	"\t\t});\n"
+	"\t\treturn h;\n"
+	"\t}\n"
+	"\n"
+	"\t// The length of the union of ranges [x, end): nested matches count once\n"
+	"\tfunction union(ranges) {\n"
+	"\t\tvar sum = 0, end = -Infinity;\n"
+	"\n"
+	"\t\tranges.sort(function (a, b) { return a[0] - b[0]; });\n"
+	"\t\tranges.forEach(function (r) {\n"
+	"\t\t\tif (r[1] > end) {\n"
+	"\t\t\t\tsum += r[1] - Math.max(r[0], end);\n"
+	"\t\t\t\tend = r[1];\n"
+	"\t\t\t}\n"
+	"\t\t});\n"
+	"\t\treturn sum;\n"
+	"\t}\n"
+	"\n"
+	"\t// Highlights the frames whose name contains term or matches it as a regular\n"
+	"\t// expression (case-sensitive); '' clears.  Returns the value matched.\n"
+	"\tfunction search(term) {\n"
+	"\t\tvar re = null, ranges = [], matched, test, text = '';\n"
+	"\n"
+	"\t\tterm = term === undefined || term === null ? '' : String(term);\n"
+	"\t\ttry {\n"
+	"\t\t\tre = term ? new RegExp(term) : null;\n"
+	"\t\t} catch (e) {\n"
+	"\t\t\tre = null;\n"
+	"\t\t}\n"
+	"\t\ttest = function (name) {\n"
+	"\t\t\treturn term !== '' && (name.indexOf(term) !== -1 || (re !== null && re.test(name)));\n"
+	"\t\t};\n"
+	"\t\tframes.forEach(function (f) {\n"
+	"\t\t\tvar m = f.d > 0 && test(f.name);\n"
+	"\n"
+	"\t\t\tf.g.classList.toggle('match', m);\n"
+	"\t\t\tif (m)\n"
+	"\t\t\t\tranges.push([f.x, f.x + f.v]);\n"
+	"\t\t});\n"
+	"\t\tif (term) {\n"
+	"\t\t\thidden = hidden || readHidden();\n"
+	"\t\t\thidden.names.forEach(function (n) { n.match = test(n.name); });\n"
+	"\t\t\thidden.list.forEach(function (h) {\n"
+	"\t\t\t\tif (h.name && h.name.match)\n"
+	"\t\t\t\t\tranges.push([h.x, h.x + h.v]);\n"
+	"\t\t\t});\n"
+	"\t\t}\n"
+	"\t\tmatched = union(ranges);\n"
+	"\t\tif (term)\n"
+	"\t\t\ttext = 'Matched: ' + (root.v > 0 ? 100 * matched / root.v : 0).toFixed(1) +\n"
+	"\t\t\t\t'% (' + formatValue(matched) + ')';\n"
+	"\t\tget('matched').textContent = text;\n"
+	"\t\tsvg.setAttribute('data-matched-value', matched);\n"
+	"\t\tsvg.setAttribute('data-search', term);\n"
+	"\t\treturn matched;\n"
+	"\t}\n"
+	"\n"
+	"\tfunction ask() {\n"
+	"\t\tvar term = window.prompt('Search for (a substring or regular expression):',\n"
+	"\t\t\t\t\t svg.getAttribute('data-search') || '');\n"
+	"\n"
+	"\t\tif (term !== null)\n"
+	"\t\t\tsearch(term);\n"
+	"\t}\n"
+	"\n"
+	"\tfunction zoomTo(target) {\n"
+	"\t\tvar f = null;\n"
+	"\n"
+	"\t\tif (typeof target === 'string')\n"
+	"\t\t\tframes.forEach(function (c) {\n"
+	"\t\t\t\tif (c.name === target && (!f || c.v > f.v))\n"
+	"\t\t\t\t\tf = c;\n"
+	"\t\t\t});\n"
+	"\t\telse\n"
+	"\t\t\tf = frameOf(target);\n"
+	"\t\tif (f)\n"
+	"\t\t\tzoom(f);\n"
+	"\t\treturn !!f;\n"
+	"\t}\n"
+	"\n"
+	"\tfunction typing(e) {\n"
+	"\t\tvar t = e.target && e.target.tagName ? e.target.tagName.toLowerCase() : '';\n"
+	"\n"
+	"\t\treturn t === 'input' || t === 'textarea' || (e.target && e.target.isContentEditable);\n"
+	"\t}\n"
+	"\n"
+	"\tfunction onKey(e) {\n"
+	"\t\tif (typing(e))\n"
+	"\t\t\treturn;\n"
+	"\t\tif ((e.key === 'f' && (e.ctrlKey || e.metaKey) && standalone) || e.key === '/') {\n"
+	"\t\t\te.preventDefault();\n"
+	"\t\t\task();\n"
+	"\t\t} else if (e.key === 'Escape') {\n"
+	"\t\t\tsearch('');\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\n"
+	"\t// file.svg?s=term&z=frame searches and zooms when it opens\n"
+	"\tfunction fromUrl() {\n"
+	"\t\tvar q = {};\n"
+	"\n"
+	"\t\tif (!standalone || !window.location || !window.location.search)\n"
+	"\t\t\treturn;\n"
+	"\t\twindow.location.search.substring(1).split('&').forEach(function (kv) {\n"
+	"\t\t\tvar i = kv.indexOf('=');\n"
+	"\n"
+	"\t\t\ttry {\n"
+	"\t\t\t\tif (i > 0)\n"
+	"\t\t\t\t\tq[kv.substring(0, i)] =\n"
+	"\t\t\t\t\t\tdecodeURIComponent(kv.substring(i + 1).replace(/\\+/g, ' '));\n"
+	"\t\t\t} catch (e) {\n"
+	"\t\t\t\treturn;\n"
+	"\t\t\t}\n"
+	"\t\t});\n"
+	"\t\tif (q.s)\n"
+	"\t\t\tsearch(q.s);\n"
+	"\t\tif (q.z)\n"
+	"\t\t\tzoomTo(q.z);\n"
+	"\t}\n"
+	"\n"
+	"\tArray.prototype.forEach.call(svg.querySelectorAll('g.f'), function (g) {\n"
+	"\t\tvar f = {\n"
+	"\t\t\tg: g, name: g.getAttribute('data-name'), v: +g.getAttribute('data-value'),\n"
+	"\t\t\tx: +g.getAttribute('data-x'), d: +g.getAttribute('data-d'),\n"
+	"\t\t\trect: g.querySelector('rect'), text: g.querySelector('text'),\n"
+	"\t\t\ttitle: g.querySelector('title').textContent\n"
+	"\t\t};\n"
+	"\n"
+	"\t\tg.fgFrame = f;\n"
+	"\t\tframes.push(f);\n"
+	"\t\tif (f.d === 0)\n"
+	"\t\t\troot = f;\n"
+	"\t});\n"
+	"\tget('frames').addEventListener('click', function (e) {\n"
+	"\t\tvar f = frameOf(e.target);\n"
+	"\n"
+	"\t\tif (f)\n"
+	"\t\t\tzoom(f);\n"
+	"\t});\n"
+	"\tget('frames').addEventListener('mouseover', function (e) {\n"
+	"\t\tvar f = frameOf(e.target);\n"
+	"\n"
+	"\t\tget('details').textContent = f ? f.title : ' ';\n"
+	"\t});\n"
+	"\tget('frames').addEventListener('mouseout', function () {\n"
+	"\t\tget('details').textContent = ' ';\n"
+	"\t});\n"
+	"\tget('reset').addEventListener('click', reset);\n"
+	"\tget('search').addEventListener('click', ask);\n"
+	"\tget('matched').addEventListener('click', function () { search(''); });\n"
+	"\tdocument.addEventListener('keydown', onKey);\n"
+	"\twindow.flamegraphSearch = search;\n"
+	"\twindow.flamegraphZoom = zoomTo;\n"
+	"\twindow.flamegraphReset = reset;\n"
+	"\treset();\n"
+	"\tfromUrl();\n"
+	"\tsvg.setAttribute('data-ready', '1');\n"
+	"}());\n";
+
+static int finish(struct graph *g)
+{
+	g->nnames = 0;
+	fputs("<metadata id=\"fg-hidden\">\n", g->out);
+	walk(g, true, false, list_hidden);
+	fprintf(g->out, "</metadata>\n<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
+		"</svg>\n", script);
+	if (fflush(g->out) || ferror(g->out)) {
+		fprintf(stderr, "stallreport: cannot write the flame graph\n");
 		return -1;
 	}
 	return 0;
 }
 
-static int draw(FILE *out, const struct stackset *s, struct tree *t, bool diff,
-		const char *subtitle)
+static void graph_free(struct graph *g)
 {
-	struct draw d = { .out = out, .s = s, .depth = t->depth, .diff = diff };
+	side_free(&g->a);
+	side_free(&g->b);
+	free(g->stack);
+	free(g->name_ids);
+}
 
-	d.total = t->root.value;
-	d.scale = d.total ? (WIDTH - 2 * PAD) / d.total : 0;
-	if (diff)
-		d.max_change = largest_change(&t->root);
-	header(out, s, t->depth, subtitle);
-	fputs("<g id=\"frames\">\n", out);
-	draw_node(&d, &t->root, 0, 0);
-	fputs("</g>\n", out);
-	legend(out, s, t->depth, diff);
-	return finish(out);
+static int graph_init(struct graph *g, FILE *out, const struct stackset *s,
+		      const struct stackset *base, double base_scale)
+{
+	memset(g, 0, sizeof(*g));
+	g->out = out;
+	g->diff = base != NULL;
+	g->base_scale = isfinite(base_scale) && base_scale >= 0 ? base_scale : 1;
+	if (side_init(&g->a, s) || (base && side_init(&g->b, base)))
+		goto oom;
+	g->stack = calloc(g->a.n + 1, sizeof(*g->stack));
+	g->name_ids = malloc((s->nframes + 1) * sizeof(*g->name_ids));
+	if (!g->stack || !g->name_ids)
+		goto oom;
+	memset(g->name_ids, 0xff, (s->nframes + 1) * sizeof(*g->name_ids));
+	g->scale = root_value(g) ? (WIDTH - 2 * PAD) / root_value(g) : 0;
+	return 0;
+oom:
+	fprintf(stderr, "stallreport: out of memory for the flame graph\n");
+	return -1;
+}
+
+/* printf to the end of the string in buf */
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+static int draw(struct graph *g, const char *title, const char *subtitle)
+{
+	header(g, title, subtitle);
+	fputs("<g id=\"fg-frames\">\n", g->out);
+	walk(g, false, false, draw_frame);
+	fputs("</g>\n", g->out);
+	legend(g);
+	return finish(g);
 }
 
 int flamegraph_svg(FILE *out, const struct stackset *s)
 {
-	struct tree t;
-	char total[32], sub[128];
+	struct graph g;
+	char sub[256] = "", v[48];
 	int ret = -1;
 
-	if (tree_build(&t, s))
-		fprintf(stderr, "stallreport: out of memory\n");
-	else {
-		snprintf(sub, sizeof(sub), "%s in %" PRIu64 " %s, %.2f s traced",
-			 format_value(total, sizeof(total), s, t.root.value), t.root.count,
-			 s->count_type ? s->count_type : "", s->duration_ns / 1e9);
-		ret = draw(out, s, &t, false, sub);
+	if (!graph_init(&g, out, s, NULL, 1)) {
+		append(sub, sizeof(sub), "Total %s", format_value(v, sizeof(v), s, root_value(&g)));
+		if (s->value_type && is_time(s))
+			append(sub, sizeof(sub), " %s", s->value_type);
+		if (is_time(s) || s->count != root_value(&g))
+			append(sub, sizeof(sub), " in %" PRIu64 " %s", s->count, count_name(s));
+		if (s->duration_ns)
+			append(sub, sizeof(sub), ", %.1f s traced", s->duration_ns / 1e9);
+		ret = draw(&g, s->title ? s->title : "Flame graph", sub);
 	}
-	node_free(&t.root);
+	graph_free(&g);
 	return ret;
 }
 
 int flamegraph_svg_diff(FILE *out, const struct stackset *base, double base_scale,
 			const struct stackset *after)
 {
-	struct tree b, a;
-	double vanished = 0;
-	char total[32], gone[32], sub[160];
+	struct graph g;
+	char sub[320], total[48], gone[48];
 	int ret = -1;
 
-	if (tree_build(&b, base) || tree_build(&a, after)) {
-		fprintf(stderr, "stallreport: out of memory\n");
-	} else {
-		tree_match(&a.root, &b.root, base_scale, &vanished);
-		snprintf(sub, sizeof(sub), "widths: %s of the capture; colours: the change from the "
-			 "base (x%.3f); %s of the base's stacks are gone", format_value(total,
-			 sizeof(total), after, a.root.value), base_scale,
-			 format_value(gone, sizeof(gone), after, (uint64_t)llround(vanished)));
-		ret = draw(out, after, &a, true, sub);
+	if (!graph_init(&g, out, after, base, base_scale)) {
+		walk(&g, true, true, tally_change);
+		snprintf(sub, sizeof(sub), "Differential: widths %s after; colours the change from "
+			 "the base (its values \xc3\x97%.4g): red grew, blue shrank; %s of the base is at "
+			 "paths absent after (not drawn)",
+			 format_value(total, sizeof(total), after, root_value(&g)), g.base_scale,
+			 format_value(gone, sizeof(gone), after, g.vanished));
+		ret = draw(&g, after->title ? after->title : "Differential flame graph", sub);
 	}
-	node_free(&b.root);
-	node_free(&a.root);
+	graph_free(&g);
 	return ret;
 }
