@@ -248,6 +248,28 @@ static void json_cmdline(struct json *j, pid_t pid)
 	json_str(j, "cmdline", buf);
 }
 
+/* The command line as typed (argp reorders argv's pointers, not the strings it points to) */
+static void json_argv(struct json *j)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	FILE *mem = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+
+	while (f && mem && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	if (f)
+		fclose(f);
+	json_array_begin(j, "argv");
+	if (mem && !fclose(mem))
+		for (size_t at = 0; at < len; at += strlen(buf + at) + 1)
+			json_str(j, NULL, buf + at);
+	json_array_end(j);
+	free(buf);
+}
+
 static void json_targets(struct json *j, const struct target_opts *t)
 {
 	const struct id_list *lists[] = { &t->pids, &t->tids };
@@ -283,7 +305,7 @@ static void json_time(struct json *j, const char *key, const struct timespec *ts
 }
 
 static void write_meta(struct capture *c, const struct capture_opts *o, const char *tool,
-		       int argc, char **argv, const struct target_opts *targets)
+		       const struct target_opts *targets)
 {
 	struct utsname u;
 	struct timespec now;
@@ -296,10 +318,7 @@ static void write_meta(struct capture *c, const struct capture_opts *o, const ch
 	json_str(&c->j, "version", buf);
 	json_str(&c->j, "tool", tool);
 	json_str(&c->j, "stallkit_version", STALLKIT_VERSION);
-	json_array_begin(&c->j, "argv");
-	for (int i = 0; i < argc; i++)
-		json_str(&c->j, NULL, argv[i]);
-	json_array_end(&c->j);
+	json_argv(&c->j);
 	gethostname(buf, sizeof(buf));
 	buf[sizeof(buf) - 1] = '\0';
 	json_str(&c->j, "host", buf);
@@ -347,7 +366,7 @@ static int open_temp(struct capture *c, const char *path)
 }
 
 int capture_begin(struct capture **out, const struct capture_opts *o, const char *tool,
-		  int argc, char **argv, const struct target_opts *targets)
+		  const struct target_opts *targets)
 {
 	struct capture *c;
 	int gzfd;
@@ -376,7 +395,7 @@ int capture_begin(struct capture **out, const struct capture_opts *o, const char
 		return -1;
 	}
 	c->start_mono = monotonic_ns();
-	write_meta(c, o, tool, argc, argv, targets);
+	write_meta(c, o, tool, targets);
 	*out = c;
 	return 0;
 }

@@ -50,7 +50,7 @@ struct capture;
  * Returns 0, or -1 with a message.
  */
 int capture_begin(struct capture **out, const struct capture_opts *o, const char *tool,
-		  int argc, char **argv, const struct target_opts *targets);
+		  const struct target_opts *targets);
 void capture_streams(struct capture *c, bool print_json, bool print_other,
 		     struct report_streams *s);
 /*

@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
 	session_block_signals();
-	if (capture_begin(&cap, &o.capture, "dnsblock", argc, argv, &o.target))
+	if (capture_begin(&cap, &o.capture, "dnsblock", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &streams);
 	if (!loader_init(o.output.verbose) ||

@@ -192,13 +192,14 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct report_streams streams;
 	enum session_wake wake;
+	uint64_t end_ns;
 	int ret = EXIT_RUNTIME;
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
 	session_block_signals();
-	if (capture_begin(&cap, &o.capture, "offcputime", argc, argv, &o.target))
+	if (capture_begin(&cap, &o.capture, "offcputime", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
 	if (!loader_init(o.output.verbose) ||
@@ -261,10 +262,11 @@ int main(int argc, char **argv)
 	}
 	/* blocks still going on at the end are not counted: they have not ended */
 	loader_detach_hooks(&hook, 1);
+	end_ns = monotonic_ns(); /* the window traced: what the report's harvest takes is not */
 	ring_buffer__consume(rb);
 	offcpu_collector_harvest(&col);
 	offcpu_report(&streams, &o.stacks.report, &col, sym,
-		      &(struct offcpu_period){ .duration_ns = monotonic_ns() - sess.interval_start_ns,
+		      &(struct offcpu_period){ .duration_ns = end_ns - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stacks.stack_storage });
 	if (o.output.verbose)

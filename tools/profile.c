@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 	o.stacks.report.samples = !wall;
 
 	session_block_signals();
-	if (capture_begin(&cap, &o.capture, "profile", argc, argv, &o.target))
+	if (capture_begin(&cap, &o.capture, "profile", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
 	if (!loader_init(o.output.verbose) ||

@@ -28,18 +28,21 @@
 #define BOTTOM	50     /* details line, legend */
 #define CHAR_W	7.25   /* advance of the 12 px monospace font, for labels that fit */
 /*
- * Frames narrower than this many pixels at full width are not drawn: a box nobody can see or
- * point at, and a large profile would be mostly these.  Their time is in their ancestors'
- * widths all the same, and the search adds them up: they are listed, one short line each,
- * in <metadata id="fg-hidden">.  Zooming does not draw them.
+ * Frames narrower than MIN_WIDTH pixels at full width are not drawn: boxes nobody can see or
+ * point at, and a large profile would be mostly these.  Nor are all but the MAX_BOXES widest
+ * frames, which bounds the file (some 250 bytes a box) and the page's work.  The time of the
+ * frames not drawn is in their ancestors' widths all the same, and the search adds it up:
+ * they are listed, a short line each, in <metadata id="fg-hidden">.  Zooming does not draw
+ * them.
  */
 #define MIN_WIDTH 0.1
+#define MAX_BOXES 20000
 
 /* A row of the stack model, with its frames' names for the sort */
 struct row {
 	const char *const *names; /* root first */
 	const struct rsample *r;
-	size_t index;		  /* in the stack set: equal rows keep their order */
+	size_t index; /* in the stack set: equal rows keep their order */
 };
 
 /* One stack set, its rows sorted by their frames' names from the root */
@@ -48,8 +51,7 @@ struct side {
 	struct row *rows;
 	const char **names;	 /* the rows' names, end to end */
 	uint64_t *value, *count; /* sums over rows[0..i) */
-	size_t n;
-	uint32_t depth;		 /* of the deepest row */
+	size_t n, nnames;
 };
 
 /* A frame of the tree: the rows through it (all of them at the root) */
@@ -60,6 +62,12 @@ struct node {
 	uint64_t x;	 /* where it starts, in value units */
 };
 
+/* What ranks a frame for drawing */
+struct cut {
+	uint64_t value;
+	uint32_t depth;
+};
+
 struct graph {
 	FILE *out;
 	struct side a, b; /* the stacks drawn (after, in a diff), and the base */
@@ -68,9 +76,14 @@ struct graph {
 	double scale;	   /* pixels per value unit */
 	double max_change; /* diff: the largest of a drawn frame's change, the root aside */
 	double vanished;   /* diff: the base's value at paths after has not */
+	struct cut *cuts;  /* the frames that could be drawn */
+	size_t ncuts;
+	struct cut cut; /* a frame is drawn if it is not narrower, the MAX_BOXES-th widest */
+	uint32_t depth; /* of the deepest frame drawn */
 	struct node *stack;
 	uint32_t *name_ids; /* hidden frames' names by frame index, as they are listed */
 	uint32_t nnames;
+	uint64_t last_x; /* of the hidden frame listed last */
 };
 
 typedef void visit_fn(struct graph *g, const struct node *n, bool hidden);
@@ -106,6 +119,7 @@ static int side_init(struct side *sd, const struct stackset *s)
 	sd->n = s->nsamples;
 	for (size_t i = 0; i < sd->n; i++)
 		nnames += s->samples[i].nframes;
+	sd->nnames = nnames;
 	sd->rows = calloc(sd->n + 1, sizeof(*sd->rows));
 	sd->names = calloc(nnames + 1, sizeof(*sd->names));
 	sd->value = calloc(sd->n + 1, sizeof(*sd->value));
@@ -118,8 +132,6 @@ static int side_init(struct side *sd, const struct stackset *s)
 		sd->rows[i] = (struct row){ .names = sd->names + k, .r = r, .index = i };
 		for (uint32_t j = 0; j < r->nframes; j++)
 			sd->names[k++] = s->frames[r->frames[j]].name;
-		if (r->nframes > sd->depth)
-			sd->depth = r->nframes;
 	}
 	qsort(sd->rows, sd->n, sizeof(*sd->rows), row_cmp);
 	for (size_t i = 0; i < sd->n; i++) {
@@ -158,7 +170,8 @@ static size_t group_end(const struct side *sd, size_t lo, size_t hi, uint32_t de
 	const char *name = sd->rows[lo].names[depth];
 	size_t i = lo + 1;
 
-	while (i < hi && (sd->rows[i].names[depth] == name || !strcmp(sd->rows[i].names[depth], name)))
+	while (i < hi &&
+	       (sd->rows[i].names[depth] == name || !strcmp(sd->rows[i].names[depth], name)))
 		i++;
 	return i;
 }
@@ -167,8 +180,7 @@ static size_t group_end(const struct side *sd, size_t lo, size_t hi, uint32_t de
  * The base's rows at k's path: its groups of names from j on (in the same order) up to k's
  * name; those passed over are paths after has not.  Returns where the next match starts.
  */
-static size_t match_base(struct graph *g, struct node *k, size_t j, size_t bhi,
-			 bool count_vanished)
+static size_t match_base(struct graph *g, struct node *k, size_t j, size_t bhi, bool count_vanished)
 {
 	const char *name = g->a.rows[k->lo].names[k->depth - 1];
 
@@ -220,6 +232,21 @@ static size_t push_children(struct graph *g, const struct node *n, size_t sp, bo
 	return sp;
 }
 
+/* Wider first, and then nearer the root (which keeps a frame drawn with its ancestors) */
+static int cut_cmp(const struct cut *x, const struct cut *y)
+{
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+static bool too_narrow(const struct graph *g, const struct node *n)
+{
+	struct cut c = { node_value(g, n), n->depth };
+
+	return n->depth && (c.value * g->scale < MIN_WIDTH || cut_cmp(&c, &g->cut) > 0);
+}
+
 /*
  * Visits the frames root first, each before its children, children in name order: those too
  * narrow to draw too if all; if tally, the base's paths after has not add up in vanished.
@@ -232,7 +259,7 @@ static void walk(struct graph *g, bool all, bool tally, visit_fn *visit)
 	g->stack[sp++] = (struct node){ .hi = g->a.n, .bhi = g->diff ? g->b.n : 0 };
 	while (sp) {
 		struct node n = g->stack[--sp];
-		bool hidden = n.depth && node_value(g, &n) * g->scale < MIN_WIDTH;
+		bool hidden = too_narrow(g, &n);
 
 		visit(g, &n, hidden);
 		if (!hidden || all)
@@ -407,8 +434,10 @@ static void frame_where(FILE *out, const struct rframe *f, enum sameness same)
 /* ", 12 blocks", unless the values are the counts */
 static void frame_count(FILE *out, const struct stackset *s, uint64_t value, uint64_t count)
 {
-	if (is_time(s) || value != count)
-		fprintf(out, ", %" PRIu64 "%s%s", count, *count_name(s) ? " " : "", count_name(s));
+	if (is_time(s) || value != count) {
+		fprintf(out, ", %" PRIu64 "%s", count, *count_name(s) ? " " : "");
+		xml_text(out, count_name(s));
+	}
 }
 
 /* "name (45.6 ms, 12.34%, 89 blocks) at file.c:12 in module" */
@@ -419,8 +448,9 @@ static void frame_title(const struct graph *g, const struct node *n, const struc
 	char v[48];
 
 	xml_text(g->out, f ? f->name : "all");
-	fprintf(g->out, " (%s, %.2f%%", format_value(v, sizeof(v), g->a.s, value),
-		share(g, value));
+	fputs(" (", g->out);
+	xml_text(g->out, format_value(v, sizeof(v), g->a.s, value));
+	fprintf(g->out, ", %.2f%%", share(g, value));
 	frame_count(g->out, g->a.s, value, count);
 	fputc(')', g->out);
 	if (f)
@@ -433,14 +463,15 @@ static void diff_title(const struct graph *g, const struct node *n, const struct
 {
 	uint64_t value = node_value(g, n), count = g->a.count[n->hi] - g->a.count[n->lo];
 	double base = node_base(g, n), change = value - base;
-	char v[48], b[48], c[48];
+	char v[48];
 
 	xml_text(g->out, f ? f->name : "all");
-	fprintf(g->out, ": after %s (%.2f%%), before %s (normalised), change %s%s",
-		format_value(v, sizeof(v), g->a.s, value),
-		share(g, value),
-		format_value(b, sizeof(b), g->a.s, base), change < 0 ? "-" : "+",
-		format_value(c, sizeof(c), g->a.s, fabs(change)));
+	fputs(": after ", g->out);
+	xml_text(g->out, format_value(v, sizeof(v), g->a.s, value));
+	fprintf(g->out, " (%.2f%%), before ", share(g, value));
+	xml_text(g->out, format_value(v, sizeof(v), g->a.s, base));
+	fprintf(g->out, " (normalised), change %s", change < 0 ? "-" : "+");
+	xml_text(g->out, format_value(v, sizeof(v), g->a.s, fabs(change)));
 	if (base > 0)
 		fprintf(g->out, " (%+.1f%%)", 100 * change / base);
 	else if (value)
@@ -505,7 +536,7 @@ static struct rgb frame_colour(const struct rframe *f)
 		return label_colour;
 	if (f->kernel)
 		return (struct rgb){ 175 + (int)(25 * a), 118 + (int)(27 * b), 78 + (int)(22 * c) };
-	return (struct rgb){ 225 + (int)(30 * a), 90 + (int)(130 * b), 35 + (int)(35 * c) };
+	return (struct rgb){ 225 + (int)(30 * a), 100 + (int)(120 * b), 35 + (int)(35 * c) };
 }
 
 /* Red as it grew, blue as it shrank, pale grey as it stayed: deeper with the change */
@@ -529,15 +560,19 @@ static struct rgb box_colour(const struct graph *g, const struct node *n, const 
 	return f ? frame_colour(f) : root_colour;
 }
 
-/* As much of the name as fits in w pixels, if 3 characters do (the script does the same) */
+/*
+ * The name if it fits in w pixels, else its first 3 or more characters and "..", else nothing
+ * (the script does the same as it zooms)
+ */
 static void draw_label(FILE *out, const char *name, double x, double y, double w)
 {
 	double fit = floor((w - 6) / CHAR_W);
+	size_t len = text_chars(name);
 
-	if (fit < 3)
+	if (len > fit && fit < 5)
 		return;
 	fprintf(out, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + 11.5);
-	if (text_chars(name) <= fit) {
+	if (len <= fit) {
 		xml_text(out, name);
 	} else {
 		xml_text_max(out, name, (size_t)fit - 2);
@@ -546,23 +581,22 @@ static void draw_label(FILE *out, const char *name, double x, double y, double w
 	fputs("</text>", out);
 }
 
-static void draw_frame(struct graph *g, const struct node *n, bool hidden)
+static void draw_box(struct graph *g, const struct node *n)
 {
 	enum sameness same = SAME_FRAME;
-	const struct rframe *f = n->depth && !hidden ? node_frame(g, n, &same) : NULL;
+	const struct rframe *f = n->depth ? node_frame(g, n, &same) : NULL;
 	const char *name = f ? f->name : "all";
 	uint64_t value = node_value(g, n), count = g->a.count[n->hi] - g->a.count[n->lo];
 	double x = PAD + n->x * g->scale, w = n->depth ? value * g->scale : WIDTH - 2 * PAD;
-	double y = TOP + (double)(g->a.depth - n->depth) * FRAME_H;
-	struct rgb c;
+	double y = TOP + (double)(g->depth - n->depth) * FRAME_H;
+	struct rgb c = box_colour(g, n, f);
 
-	if (hidden)
-		return;
-	c = box_colour(g, n, f);
 	fputs("<g class=\"f\" data-name=\"", g->out);
 	xml_text(g->out, name);
-	fprintf(g->out, "\" data-value=\"%" PRIu64 "\" data-count=\"%" PRIu64 "\" data-x=\"%"
-		PRIu64 "\" data-d=\"%" PRIu32 "\"", value, count, n->x, n->depth);
+	fprintf(g->out,
+		"\" data-value=\"%" PRIu64 "\" data-count=\"%" PRIu64 "\" data-x=\"%" PRIu64
+		"\" data-d=\"%" PRIu32 "\"",
+		value, count, n->x, n->depth);
 	if (g->diff)
 		fprintf(g->out, " data-base=\"%.0f\"", node_base(g, n));
 	fputs("><title>", g->out);
@@ -570,10 +604,18 @@ static void draw_frame(struct graph *g, const struct node *n, bool hidden)
 		diff_title(g, n, f, same);
 	else
 		frame_title(g, n, f, same);
-	fprintf(g->out, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.3f\" height=\"%d\" "
-		"fill=\"#%02x%02x%02x\"/>", x, y, w, FRAME_H - 1, c.r, c.g, c.b);
+	fprintf(g->out,
+		"</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.3f\" height=\"%d\" "
+		"fill=\"#%02x%02x%02x\"/>",
+		x, y, w, FRAME_H - 1, c.r, c.g, c.b);
 	draw_label(g->out, name, x, y, w);
 	fputs("</g>\n", g->out);
+}
+
+static void draw_frame(struct graph *g, const struct node *n, bool hidden)
+{
+	if (!hidden)
+		draw_box(g, n);
 }
 
 static void put_base36(FILE *out, uint64_t v)
@@ -588,7 +630,10 @@ static void put_base36(FILE *out, uint64_t v)
 	fputs(buf + i, out);
 }
 
-/* A frame too narrow to draw, for the search: "x value name-number" (its name listed first) */
+/*
+ * A frame not drawn, for the search: "dx value name-number" in base 36, dx from the x of the
+ * one before (never less, root first), its name listed first as "=name"
+ */
 static void list_hidden(struct graph *g, const struct node *n, bool hidden)
 {
 	uint32_t frame, *id;
@@ -603,12 +648,42 @@ static void list_hidden(struct graph *g, const struct node *n, bool hidden)
 		xml_text(g->out, g->a.s->frames[frame].name);
 		putc('\n', g->out);
 	}
-	put_base36(g->out, n->x);
+	put_base36(g->out, n->x - g->last_x);
+	g->last_x = n->x;
 	putc(' ', g->out);
 	put_base36(g->out, node_value(g, n));
 	putc(' ', g->out);
 	put_base36(g->out, *id);
 	putc('\n', g->out);
+}
+
+static void collect_cut(struct graph *g, const struct node *n, bool hidden)
+{
+	if (!hidden && n->depth)
+		g->cuts[g->ncuts++] = (struct cut){ node_value(g, n), n->depth };
+}
+
+static int cut_sort(const void *a, const void *b)
+{
+	return cut_cmp(a, b);
+}
+
+static void deepest_drawn(struct graph *g, const struct node *n, bool hidden)
+{
+	if (!hidden && n->depth > g->depth)
+		g->depth = n->depth;
+}
+
+/* Draws at most MAX_BOXES frames (a few more if tied), the widest */
+static void choose_boxes(struct graph *g)
+{
+	g->cut = (struct cut){ 0, UINT32_MAX };
+	walk(g, false, false, collect_cut);
+	if (g->ncuts > MAX_BOXES) {
+		qsort(g->cuts, g->ncuts, sizeof(*g->cuts), cut_sort);
+		g->cut = g->cuts[MAX_BOXES - 1];
+	}
+	walk(g, false, false, deepest_drawn);
 }
 
 static void tally_change(struct graph *g, const struct node *n, bool hidden)
@@ -624,13 +699,13 @@ static const char style[] =
 	".ctl{font-family:sans-serif;fill:#1b4f9c;cursor:pointer}"
 	"#fg-matched{fill:#a000a0;font-weight:bold}"
 	"g.f{cursor:pointer}g.f text{pointer-events:none}"
-	"g.f rect{stroke:#fff;stroke-width:.5}.diff g.f rect{stroke:#bbb}"
+	"g.f rect{stroke:rgba(0,0,0,.18);stroke-width:.5}.diff g.f rect{stroke:#aaa}"
 	"g.f:hover rect{stroke:#000;stroke-width:1}g.f.dim{opacity:.55}"
 	"g.f.match rect{fill:#e020e0}";
 
 static double image_height(const struct graph *g)
 {
-	return TOP + (g->a.depth + 1.0) * FRAME_H + BOTTOM;
+	return TOP + (g->depth + 1.0) * FRAME_H + BOTTOM;
 }
 
 static void header(struct graph *g, const char *title, const char *subtitle)
@@ -638,7 +713,8 @@ static void header(struct graph *g, const char *title, const char *subtitle)
 	FILE *out = g->out;
 	double h = image_height(g);
 
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg id=\"flamegraph\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
 		"viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\"%s data-unit=\"",
 		WIDTH, h, WIDTH, h, g->diff ? " class=\"diff\"" : "");
@@ -651,7 +727,8 @@ static void header(struct graph *g, const char *title, const char *subtitle)
 	xml_text(out, title);
 	fprintf(out, "</text>\n<text class=\"sub\" x=\"%.0f\" y=\"44\">", WIDTH / 2);
 	xml_text(out, subtitle);
-	fprintf(out, "</text>\n<text id=\"fg-reset\" class=\"ctl\" x=\"%.0f\" y=\"64\" "
+	fprintf(out,
+		"</text>\n<text id=\"fg-reset\" class=\"ctl\" x=\"%.0f\" y=\"64\" "
 		"visibility=\"hidden\">Reset zoom</text>\n<text id=\"fg-matched\" class=\"ctl\" "
 		"x=\"%.0f\" y=\"64\" text-anchor=\"end\"></text>\n<text id=\"fg-search\" "
 		"class=\"ctl\" x=\"%.0f\" y=\"64\" text-anchor=\"end\">Search</text>\n",
@@ -660,7 +737,8 @@ static void header(struct graph *g, const char *title, const char *subtitle)
 
 static void legend_item(FILE *out, double *x, double y, const char *name, struct rgb c)
 {
-	fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"11\" height=\"11\" "
+	fprintf(out,
+		"<rect x=\"%.0f\" y=\"%.0f\" width=\"11\" height=\"11\" "
 		"fill=\"#%02x%02x%02x\" stroke=\"#999\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
 		*x, y - 10, c.r, c.g, c.b, *x + 15, y, name);
 	*x += 15 + CHAR_W * strlen(name) + 18;
@@ -709,289 +787,25 @@ static void legend(struct graph *g)
 			if (k.state[i])
 				legend_item(g->out, &x, y, states[i].legend, states[i].c);
 		if (k.label)
-			legend_item(g->out, &x, y, "label", label_colour);
+			legend_item(g->out, &x, y, "other label", label_colour);
 	}
 	legend_item(g->out, &x, y, "search match", match_colour);
 }
 
 static const char script[] =
-	"(function () {\n"
-	"\t'use strict';\n"
-	"\tvar NS = 'http://www.w3.org/2000/svg';\n"
-	"\tvar scripts = document.getElementsByTagNameNS(NS, 'script');\n"
-	"\tvar me = document.currentScript || scripts[scripts.length - 1];\n"
-	"\tvar svg = (me && me.ownerSVGElement) || document.getElementById('flamegraph');\n"
-	"\tvar standalone = document.documentElement === svg;\n"
-	"\tvar pad = 10, charWidth = 7.25, minWidth = 0.1;\n"
-	"\tvar full = +svg.getAttribute('width') - 2 * pad;\n"
-	"\tvar nanos = svg.getAttribute('data-unit') === 'nanoseconds';\n"
-	"\tvar countType = svg.getAttribute('data-count-type') || '';\n"
-	"\tvar frames = [], root = null, hidden = null;\n"
-	"\n"
-	"\tfunction get(id) {\n"
-	"\t\treturn svg.querySelector('#fg-' + id);\n"
-	"\t}\n"
-	"\n"
-	"\tfunction formatValue(v) {\n"
-	"\t\tvar a = Math.abs(v);\n"
-	"\n"
-	"\t\tif (!nanos)\n"
-	"\t\t\treturn Math.round(v) + (countType ? ' ' + countType : '');\n"
-	"\t\tif (a >= 1e9)\n"
-	"\t\t\treturn (v / 1e9).toFixed(2) + ' s';\n"
-	"\t\tif (a >= 1e6)\n"
-	"\t\t\treturn (v / 1e6).toFixed(1) + ' ms';\n"
-	"\t\tif (a >= 1e3)\n"
-	"\t\t\treturn (v / 1e3).toFixed(1) + ' \\u00b5s';\n"
-	"\t\treturn Math.round(v) + ' ns';\n"
-	"\t}\n"
-	"\n"
-	"\t// The frame a node of the document belongs to, if any\n"
-	"\tfunction frameOf(node) {\n"
-	"\t\tfor (; node && node !== svg; node = node.parentNode)\n"
-	"\t\t\tif (node.fgFrame)\n"
-	"\t\t\t\treturn node.fgFrame;\n"
-	"\t\treturn null;\n"
-	"\t}\n"
-	"\n"
-	"\t// As much of the name as fits in w pixels (the writer does the same)\n"
-	"\tfunction label(f, w) {\n"
-	"\t\tvar fit = Math.floor((w - 6) / charWidth), s = '';\n"
-	"\n"
-	"\t\tif (fit >= 3)\n"
-	"\t\t\ts = f.name.length <= fit ? f.name : f.name.substring(0, fit - 2) + '..';\n"
-	"\t\tif (!f.text) {\n"
-	"\t\t\tif (!s)\n"
-	"\t\t\t\treturn;\n"
-	"\t\t\tf.text = document.createElementNS(NS, 'text');\n"
-	"\t\t\tf.text.setAttribute('y', +f.rect.getAttribute('y') + 11.5);\n"
-	"\t\t\tf.g.appendChild(f.text);\n"
-	"\t\t}\n"
-	"\t\tf.text.setAttribute('x', +f.rect.getAttribute('x') + 3);\n"
-	"\t\tf.text.textContent = s;\n"
-	"\t}\n"
-	"\n"
-	"\tfunction show(f, x, w, dim) {\n"
-	"\t\tf.g.style.display = '';\n"
-	"\t\tf.g.classList.toggle('dim', dim);\n"
-	"\t\tf.rect.setAttribute('x', x.toFixed(2));\n"
-	"\t\tf.rect.setAttribute('width', w.toFixed(3));\n"
-	"\t\tlabel(f, w);\n"
-	"\t}\n"
-	"\n"
-	"\t// Draws the frames within [vx, vx + vw) in value units, from depth zd up, across the\n"
-	"\t// full width, and zd's ancestors dimmed below them\n"
-	"\tfunction layout(vx, vw, zd) {\n"
-	"\t\tvar scale = vw > 0 ? full / vw : 0, slack = vw * 1e-9;\n"
-	"\n"
-	"\t\tframes.forEach(function (f) {\n"
-	"\t\t\tvar w = f.v * scale;\n"
-	"\n"
-	"\t\t\tif (f.d < zd || f.d === 0) {\n"
-	"\t\t\t\tif (f.x <= vx + slack && f.x + f.v >= vx + vw - slack)\n"
-	"\t\t\t\t\treturn show(f, pad, full, f.d < zd);\n"
-	"\t\t\t} else if (f.x >= vx - slack && f.x + f.v <= vx + vw + slack && w >= minWidth) {\n"
-	"\t\t\t\treturn show(f, pad + (f.x - vx) * scale, w, false);\n"
-	"\t\t\t}\n"
-	"\t\t\tf.g.style.display = 'none';\n"
-	"\t\t});\n"
-	"\t}\n"
-	"\n"
-	"\tfunction reset() {\n"
-	"\t\tlayout(0, root.v, 0);\n"
-	"\t\tget('reset').setAttribute('visibility', 'hidden');\n"
-	"\t\tsvg.removeAttribute('data-zoom');\n"
-	"\t}\n"
-	"\n"
-	"\tfunction zoom(f) {\n"
-	"\t\tif (!f || f.d === 0)\n"
-	"\t\t\treturn reset();\n"
-	"\t\tlayout(f.x, f.v, f.d);\n"
-	"\t\tget('reset').setAttribute('visibility', 'visible');\n"
-	"\t\tsvg.setAttribute('data-zoom', f.name);\n"
-	"\t}\n"
-	"\n"
-	"\t// The frames too narrow to draw: \"=name\" lines name them in turn (0, 1, ...), and\n"
-	"\t// \"x value name\" lines (base 36) place them\n"
-	"\tfunction readHidden() {\n"
-	"\t\tvar el = get('hidden'), h = { names: [], list: [] };\n"
-	"\n"
-	"\t\t(el ? el.textContent : '').split('\\n').forEach(function (line) {\n"
-	"\t\t\tvar p;\n"
-	"\n"
-	"\t\t\tif (line.charAt(0) === '=') {\n"
-	"\t\t\t\th.names.push({ name: line.substring(1), match: false });\n"
-	"\t\t\t} else if (line) {\n"
-	"\t\t\t\tp = line.split(' ');\n"
-	"\t\t\t\th.list.push({ x: parseInt(p[0], 36), v: parseInt(p[1], 36),\n"
-	"\t\t\t\t\t      name: h.names[parseInt(p[2], 36)] });\n"
-	"\t\t\t}\n"
-	"\t\t});\n"
-	"\t\treturn h;\n"
-	"\t}\n"
-	"\n"
-	"\t// The length of the union of ranges [x, end): nested matches count once\n"
-	"\tfunction union(ranges) {\n"
-	"\t\tvar sum = 0, end = -Infinity;\n"
-	"\n"
-	"\t\tranges.sort(function (a, b) { return a[0] - b[0]; });\n"
-	"\t\tranges.forEach(function (r) {\n"
-	"\t\t\tif (r[1] > end) {\n"
-	"\t\t\t\tsum += r[1] - Math.max(r[0], end);\n"
-	"\t\t\t\tend = r[1];\n"
-	"\t\t\t}\n"
-	"\t\t});\n"
-	"\t\treturn sum;\n"
-	"\t}\n"
-	"\n"
-	"\t// Highlights the frames whose name contains term or matches it as a regular\n"
-	"\t// expression (case-sensitive); '' clears.  Returns the value matched.\n"
-	"\tfunction search(term) {\n"
-	"\t\tvar re = null, ranges = [], matched, test, text = '';\n"
-	"\n"
-	"\t\tterm = term === undefined || term === null ? '' : String(term);\n"
-	"\t\ttry {\n"
-	"\t\t\tre = term ? new RegExp(term) : null;\n"
-	"\t\t} catch (e) {\n"
-	"\t\t\tre = null;\n"
-	"\t\t}\n"
-	"\t\ttest = function (name) {\n"
-	"\t\t\treturn term !== '' && (name.indexOf(term) !== -1 || (re !== null && re.test(name)));\n"
-	"\t\t};\n"
-	"\t\tframes.forEach(function (f) {\n"
-	"\t\t\tvar m = f.d > 0 && test(f.name);\n"
-	"\n"
-	"\t\t\tf.g.classList.toggle('match', m);\n"
-	"\t\t\tif (m)\n"
-	"\t\t\t\tranges.push([f.x, f.x + f.v]);\n"
-	"\t\t});\n"
-	"\t\tif (term) {\n"
-	"\t\t\thidden = hidden || readHidden();\n"
-	"\t\t\thidden.names.forEach(function (n) { n.match = test(n.name); });\n"
-	"\t\t\thidden.list.forEach(function (h) {\n"
-	"\t\t\t\tif (h.name && h.name.match)\n"
-	"\t\t\t\t\tranges.push([h.x, h.x + h.v]);\n"
-	"\t\t\t});\n"
-	"\t\t}\n"
-	"\t\tmatched = union(ranges);\n"
-	"\t\tif (term)\n"
-	"\t\t\ttext = 'Matched: ' + (root.v > 0 ? 100 * matched / root.v : 0).toFixed(1) +\n"
-	"\t\t\t\t'% (' + formatValue(matched) + ')';\n"
-	"\t\tget('matched').textContent = text;\n"
-	"\t\tsvg.setAttribute('data-matched-value', matched);\n"
-	"\t\tsvg.setAttribute('data-search', term);\n"
-	"\t\treturn matched;\n"
-	"\t}\n"
-	"\n"
-	"\tfunction ask() {\n"
-	"\t\tvar term = window.prompt('Search for (a substring or regular expression):',\n"
-	"\t\t\t\t\t svg.getAttribute('data-search') || '');\n"
-	"\n"
-	"\t\tif (term !== null)\n"
-	"\t\t\tsearch(term);\n"
-	"\t}\n"
-	"\n"
-	"\tfunction zoomTo(target) {\n"
-	"\t\tvar f = null;\n"
-	"\n"
-	"\t\tif (typeof target === 'string')\n"
-	"\t\t\tframes.forEach(function (c) {\n"
-	"\t\t\t\tif (c.name === target && (!f || c.v > f.v))\n"
-	"\t\t\t\t\tf = c;\n"
-	"\t\t\t});\n"
-	"\t\telse\n"
-	"\t\t\tf = frameOf(target);\n"
-	"\t\tif (f)\n"
-	"\t\t\tzoom(f);\n"
-	"\t\treturn !!f;\n"
-	"\t}\n"
-	"\n"
-	"\tfunction typing(e) {\n"
-	"\t\tvar t = e.target && e.target.tagName ? e.target.tagName.toLowerCase() : '';\n"
-	"\n"
-	"\t\treturn t === 'input' || t === 'textarea' || (e.target && e.target.isContentEditable);\n"
-	"\t}\n"
-	"\n"
-	"\tfunction onKey(e) {\n"
-	"\t\tif (typing(e))\n"
-	"\t\t\treturn;\n"
-	"\t\tif ((e.key === 'f' && (e.ctrlKey || e.metaKey) && standalone) || e.key === '/') {\n"
-	"\t\t\te.preventDefault();\n"
-	"\t\t\task();\n"
-	"\t\t} else if (e.key === 'Escape') {\n"
-	"\t\t\tsearch('');\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\n"
-	"\t// file.svg?s=term&z=frame searches and zooms when it opens\n"
-	"\tfunction fromUrl() {\n"
-	"\t\tvar q = {};\n"
-	"\n"
-	"\t\tif (!standalone || !window.location || !window.location.search)\n"
-	"\t\t\treturn;\n"
-	"\t\twindow.location.search.substring(1).split('&').forEach(function (kv) {\n"
-	"\t\t\tvar i = kv.indexOf('=');\n"
-	"\n"
-	"\t\t\ttry {\n"
-	"\t\t\t\tif (i > 0)\n"
-	"\t\t\t\t\tq[kv.substring(0, i)] =\n"
-	"\t\t\t\t\t\tdecodeURIComponent(kv.substring(i + 1).replace(/\\+/g, ' '));\n"
-	"\t\t\t} catch (e) {\n"
-	"\t\t\t\treturn;\n"
-	"\t\t\t}\n"
-	"\t\t});\n"
-	"\t\tif (q.s)\n"
-	"\t\t\tsearch(q.s);\n"
-	"\t\tif (q.z)\n"
-	"\t\t\tzoomTo(q.z);\n"
-	"\t}\n"
-	"\n"
-	"\tArray.prototype.forEach.call(svg.querySelectorAll('g.f'), function (g) {\n"
-	"\t\tvar f = {\n"
-	"\t\t\tg: g, name: g.getAttribute('data-name'), v: +g.getAttribute('data-value'),\n"
-	"\t\t\tx: +g.getAttribute('data-x'), d: +g.getAttribute('data-d'),\n"
-	"\t\t\trect: g.querySelector('rect'), text: g.querySelector('text'),\n"
-	"\t\t\ttitle: g.querySelector('title').textContent\n"
-	"\t\t};\n"
-	"\n"
-	"\t\tg.fgFrame = f;\n"
-	"\t\tframes.push(f);\n"
-	"\t\tif (f.d === 0)\n"
-	"\t\t\troot = f;\n"
-	"\t});\n"
-	"\tget('frames').addEventListener('click', function (e) {\n"
-	"\t\tvar f = frameOf(e.target);\n"
-	"\n"
-	"\t\tif (f)\n"
-	"\t\t\tzoom(f);\n"
-	"\t});\n"
-	"\tget('frames').addEventListener('mouseover', function (e) {\n"
-	"\t\tvar f = frameOf(e.target);\n"
-	"\n"
-	"\t\tget('details').textContent = f ? f.title : ' ';\n"
-	"\t});\n"
-	"\tget('frames').addEventListener('mouseout', function () {\n"
-	"\t\tget('details').textContent = ' ';\n"
-	"\t});\n"
-	"\tget('reset').addEventListener('click', reset);\n"
-	"\tget('search').addEventListener('click', ask);\n"
-	"\tget('matched').addEventListener('click', function () { search(''); });\n"
-	"\tdocument.addEventListener('keydown', onKey);\n"
-	"\twindow.flamegraphSearch = search;\n"
-	"\twindow.flamegraphZoom = zoomTo;\n"
-	"\twindow.flamegraphReset = reset;\n"
-	"\treset();\n"
-	"\tfromUrl();\n"
-	"\tsvg.setAttribute('data-ready', '1');\n"
-	"}());\n";
+#include "stallreport_svg.js.h"
+	;
 
 static int finish(struct graph *g)
 {
 	g->nnames = 0;
+	g->last_x = 0;
 	fputs("<metadata id=\"fg-hidden\">\n", g->out);
 	walk(g, true, false, list_hidden);
-	fprintf(g->out, "</metadata>\n<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
-		"</svg>\n", script);
+	fprintf(g->out,
+		"</metadata>\n<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
+		"</svg>\n",
+		script);
 	if (fflush(g->out) || ferror(g->out)) {
 		fprintf(stderr, "stallreport: cannot write the flame graph\n");
 		return -1;
@@ -1004,6 +818,7 @@ static void graph_free(struct graph *g)
 	side_free(&g->a);
 	side_free(&g->b);
 	free(g->stack);
+	free(g->cuts);
 	free(g->name_ids);
 }
 
@@ -1017,11 +832,13 @@ static int graph_init(struct graph *g, FILE *out, const struct stackset *s,
 	if (side_init(&g->a, s) || (base && side_init(&g->b, base)))
 		goto oom;
 	g->stack = calloc(g->a.n + 1, sizeof(*g->stack));
+	g->cuts = calloc(g->a.nnames + 1, sizeof(*g->cuts));
 	g->name_ids = malloc((s->nframes + 1) * sizeof(*g->name_ids));
-	if (!g->stack || !g->name_ids)
+	if (!g->stack || !g->cuts || !g->name_ids)
 		goto oom;
 	memset(g->name_ids, 0xff, (s->nframes + 1) * sizeof(*g->name_ids));
 	g->scale = root_value(g) ? (WIDTH - 2 * PAD) / root_value(g) : 0;
+	choose_boxes(g);
 	return 0;
 oom:
 	fprintf(stderr, "stallreport: out of memory for the flame graph\n");
@@ -1078,11 +895,13 @@ int flamegraph_svg_diff(FILE *out, const struct stackset *base, double base_scal
 
 	if (!graph_init(&g, out, after, base, base_scale)) {
 		walk(&g, true, true, tally_change);
-		snprintf(sub, sizeof(sub), "Differential: widths %s after; colours the change from "
-			 "the base (its values \xc3\x97%.4g): red grew, blue shrank; %s of the base is at "
-			 "paths absent after (not drawn)",
-			 format_value(total, sizeof(total), after, root_value(&g)), g.base_scale,
-			 format_value(gone, sizeof(gone), after, g.vanished));
+		format_value(total, sizeof(total), after, root_value(&g));
+		format_value(gone, sizeof(gone), after, g.vanished);
+		snprintf(sub, sizeof(sub),
+			 "Differential: widths are the %s after, colours the change from the base "
+			 "(\xc3\x97%.4g): red grew, blue shrank; %s of the base is at paths gone "
+			 "after (not drawn)",
+			 total, g.base_scale, gone);
 		ret = draw(&g, after->title ? after->title : "Differential flame graph", sub);
 	}
 	graph_free(&g);

@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 		usage_error("--stacks needs --min LATENCY: the stacks are those of the slow calls");
 
 	session_block_signals();
-	if (capture_begin(&cap, &o.capture, "syslat", argc, argv, &o.target))
+	if (capture_begin(&cap, &o.capture, "syslat", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &ec.streams);
 	if (!loader_init(o.output.verbose))

@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
 	session_block_signals();
-	if (capture_begin(&cap, &o.capture, "tcpretrans", argc, argv, &o.target))
+	if (capture_begin(&cap, &o.capture, "tcpretrans", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &streams);
 	if (!loader_init(o.output.verbose) ||
