@@ -109,7 +109,8 @@ static int by_value(const void *a, const void *b)
 	return (x->nframes < y->nframes) - (x->nframes > y->nframes);
 }
 
-size_t rows_by_value(const struct stackset *s, const struct rsample ***out)
+/* The rows of s, the largest value first (ties: the more frames first); free() the array */
+static size_t rows_by_value(const struct stackset *s, const struct rsample ***out)
 {
 	const struct rsample **rows = calloc(s->nsamples + 1, sizeof(*rows));
 

@@ -16,8 +16,6 @@ void print_folded(FILE *out, const struct stackset *s);
 /* The metadata of the captures, their own reports, and the merged stacks */
 void print_json(FILE *out, const struct stackset *s, const struct capture_data *caps,
 		size_t ncaps, size_t top);
-/* The rows of s, the largest value first (ties: the more frames first); free() the array */
-size_t rows_by_value(const struct stackset *s, const struct rsample ***out);
 /* "1.23 s", "45.6 ms", "789 us", or a number with the counts' name */
 char *format_value(char *buf, size_t len, const struct stackset *s, uint64_t value);
 /* "tool on host, target, from..to, tags": a title line for capture d */

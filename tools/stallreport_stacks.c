@@ -16,7 +16,8 @@ static int string_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-const char *stackset_string(struct stackset *s, const char *str)
+/* An interned copy of str (NULL stays NULL); NULL if out of memory */
+static const char *stackset_string(struct stackset *s, const char *str)
 {
 	char *copy, **found;
 

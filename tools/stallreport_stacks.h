@@ -56,8 +56,6 @@ struct stackset {
 
 void stackset_init(struct stackset *s);
 void stackset_free(struct stackset *s);
-/* An interned copy of str (NULL stays NULL); NULL if out of memory */
-const char *stackset_string(struct stackset *s, const char *str);
 /* The index of a frame equal to f (its strings are interned here); -1 if out of memory */
 int64_t stackset_frame(struct stackset *s, const struct rframe *f);
 /* Adds a row, or its count and value to an equal row's; frames (root first) are copied.

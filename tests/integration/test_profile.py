@@ -98,12 +98,19 @@ class ProfileCpuwork(Test):
         kernel_samples = sum(s["count"] for s in in_kernel)
         self.assertGreater(kernel_samples, total // 4, describe(doc))
         # each kernel stack is whole, from a kernel entry: the system call, or an interrupt
-        # that came while the thread ran in user mode (asm_sysvec_apic_timer_interrupt, ...)
+        # that came while the thread ran in user mode (asm_sysvec_apic_timer_interrupt, ...);
+        # but the kernel's own unwinder cannot leave a retpoline thunk (it has no ORC data
+        # for it): a sample there is the thunk alone (in two runs out of about ten, one stack)
+        in_thunk = 0
         for s in in_kernel:
             names = function_names(s["kernel_stack"])
             self.assertTrue(all(names), s["kernel_stack"])
+            if len(names) == 1 and names[0].startswith("__x86_indirect_thunk_"):
+                in_thunk += s["count"]
+                continue
             self.assertTrue(names[-2:] == ["do_syscall_64", "entry_SYSCALL_64_after_hwframe"]
                             or names[-1].startswith("asm_"), names)
+        self.assertLessEqual(in_thunk, max(1, kernel_samples // 20), describe(doc))
         in_syscall = sum(s["count"] for s in in_kernel
                          if function_names(s["kernel_stack"])[-1]
                          == "entry_SYSCALL_64_after_hwframe")
