@@ -194,18 +194,6 @@ static int sink_close(void *cookie)
 	return 0;
 }
 
-static void read_line_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (fgets(buf, len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
 /* The person behind the session: sudo's caller, else the login user, else the uid */
 static void json_user(struct json *j)
 {
@@ -214,7 +202,7 @@ static void json_user(struct json *j)
 	uid_t uid = getuid();
 	struct passwd *pw;
 
-	read_line_file("/proc/self/loginuid", buf, sizeof(buf));
+	proc_read_line("/proc/self/loginuid", buf, sizeof(buf));
 	if (*buf && strcmp(buf, "4294967295"))
 		uid = strtoul(buf, NULL, 10);
 	pw = getpwuid(uid);
@@ -224,53 +212,45 @@ static void json_user(struct json *j)
 		json_str(j, "sudo_user", sudo);
 }
 
-/* /proc/PID/cmdline with its NULs as spaces */
-static void json_cmdline(struct json *j, pid_t pid)
-{
-	char path[64], buf[4096];
-	ssize_t n = -1;
-	int fd;
+#define CMDLINE_MAX (256 << 10)
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n <= 0) {
-		json_str(j, "cmdline", NULL);
-		return;
-	}
-	for (ssize_t i = 0; i < n - 1; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	buf[n] = '\0';
-	json_str(j, "cmdline", buf);
+/* /proc/PID/cmdline (self: as typed; argp reorders argv's pointers, not the strings): its
+ * length, or 0 with buf empty */
+static size_t read_cmdline(const char *pid, char *buf)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	n = proc_read_file(path, buf, CMDLINE_MAX);
+	return n > 0 ? n : 0;
 }
 
-/* The command line as typed (argp reorders argv's pointers, not the strings it points to) */
-static void json_argv(struct json *j)
+/* A target's command line, its NULs as spaces */
+static void json_cmdline(struct json *j, pid_t pid, char *buf)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen("/proc/self/cmdline", "re");
-	FILE *mem = open_memstream(&buf, &len);
-	char chunk[4096];
+	char id[16];
 	size_t n;
 
-	while (f && mem && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, mem);
-	if (f)
-		fclose(f);
-	json_array_begin(j, "argv");
-	if (mem && !fclose(mem))
-		for (size_t at = 0; at < len; at += strlen(buf + at) + 1)
-			json_str(j, NULL, buf + at);
-	json_array_end(j);
-	free(buf);
+	snprintf(id, sizeof(id), "%d", pid);
+	n = read_cmdline(id, buf);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	json_str(j, "cmdline", n ? buf : NULL);
 }
 
-static void json_targets(struct json *j, const struct target_opts *t)
+static void json_argv(struct json *j, char *buf)
+{
+	size_t n = read_cmdline("self", buf);
+
+	json_array_begin(j, "argv");
+	for (size_t at = 0; at < n; at += strlen(buf + at) + 1)
+		json_str(j, NULL, buf + at);
+	json_array_end(j);
+}
+
+static void json_targets(struct json *j, const struct target_opts *t, char *buf)
 {
 	const struct id_list *lists[] = { &t->pids, &t->tids };
 	char comm[32];
@@ -284,7 +264,7 @@ static void json_targets(struct json *j, const struct target_opts *t)
 			json_u64(j, l ? "tid" : "pid", id);
 			proc_comm(id, comm, sizeof(comm));
 			json_str(j, "comm", *comm ? comm : NULL);
-			json_cmdline(j, id);
+			json_cmdline(j, id, buf);
 			json_object_end(j);
 		}
 	}
@@ -307,6 +287,7 @@ static void json_time(struct json *j, const char *key, const struct timespec *ts
 static void write_meta(struct capture *c, const struct capture_opts *o, const char *tool,
 		       const struct target_opts *targets)
 {
+	static char cmdline[CMDLINE_MAX];
 	struct utsname u;
 	struct timespec now;
 	char buf[256];
@@ -318,12 +299,12 @@ static void write_meta(struct capture *c, const struct capture_opts *o, const ch
 	json_str(&c->j, "version", buf);
 	json_str(&c->j, "tool", tool);
 	json_str(&c->j, "stallkit_version", STALLKIT_VERSION);
-	json_argv(&c->j);
+	json_argv(&c->j, cmdline);
 	gethostname(buf, sizeof(buf));
 	buf[sizeof(buf) - 1] = '\0';
 	json_str(&c->j, "host", buf);
 	json_str(&c->j, "kernel", uname(&u) ? NULL : u.release);
-	read_line_file("/proc/sys/kernel/random/boot_id", buf, sizeof(buf));
+	proc_read_line("/proc/sys/kernel/random/boot_id", buf, sizeof(buf));
 	json_str(&c->j, "boot_id", buf);
 	json_time(&c->j, "start_time", &now);
 	json_u64(&c->j, "start_unix_ns", now.tv_sec * NSEC_PER_SEC + now.tv_nsec);
@@ -337,7 +318,7 @@ static void write_meta(struct capture *c, const struct capture_opts *o, const ch
 		json_str(&c->j, buf, eq + 1);
 	}
 	json_object_end(&c->j);
-	json_targets(&c->j, targets);
+	json_targets(&c->j, targets, cmdline);
 	record_end(c);
 }
 

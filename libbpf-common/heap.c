@@ -12,12 +12,12 @@
  * process: exec keeps the PID, the arguments and the signal mask).  A tunable the user set is
  * left as it is.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "heap.h"
+#include "procfs.h"
 
 #define TUNABLES     "GLIBC_TUNABLES"
 #define HUGE_HEAP    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432"
@@ -27,22 +27,16 @@
 static char **own_arguments(void)
 {
 	static char buf[MAX_CMDLINE];
-	size_t len = 0, n = 0;
+	ssize_t len = proc_read_file("/proc/self/cmdline", buf, sizeof(buf));
+	size_t n = 0;
 	char **argv;
-	ssize_t got;
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (len <= 0 || len == sizeof(buf) - 1)
 		return NULL;
-	while (len < sizeof(buf) - 1 && (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += got;
-	close(fd);
-	if (!len || len == sizeof(buf) - 1)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
+	for (ssize_t i = 0; i < len; i++)
 		n += !buf[i];
 	argv = calloc(n + 1, sizeof(*argv));
-	for (size_t i = 0, k = 0; argv && i < len; i += strlen(buf + i) + 1)
+	for (ssize_t i = 0, k = 0; argv && i < len; i += strlen(buf + i) + 1)
 		argv[k++] = buf + i;
 	return argv;
 }

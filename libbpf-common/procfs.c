@@ -11,22 +11,37 @@
 #include "parse.h"
 #include "procfs.h"
 
-int proc_read_u64(const char *path, uint64_t *out)
+ssize_t proc_read_file(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
-	char line[32];
-	int err = 0;
+	size_t n;
 
 	if (!f)
 		return -errno;
-	if (!fgets(line, sizeof(line), f))
-		err = -EINVAL;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
 	fclose(f);
-	if (!err) {
-		line[strcspn(line, "\n")] = '\0';
-		err = parse_u64(line, out);
+	return n;
+}
+
+int proc_read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n = proc_read_file(path, buf, len);
+
+	if (n <= 0) {
+		buf[0] = '\0';
+		return n < 0 ? n : -EINVAL;
 	}
-	return err;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int proc_read_u64(const char *path, uint64_t *out)
+{
+	char line[32];
+	int err = proc_read_line(path, line, sizeof(line));
+
+	return err ? err : parse_u64(line, out);
 }
 
 enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid)
@@ -84,29 +99,10 @@ int proc_file_offset(pid_t pid, uintptr_t addr, char *path, size_t len, uint64_t
 void proc_comm(pid_t tid, char *buf, size_t len)
 {
 	char path[64];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", tid);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, len, f))
+	if (proc_read_line(path, buf, len))
 		snprintf(buf, len, "?");
-	else
-		buf[strcspn(buf, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
-
-static int read_small_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
 }
 
 int proc_thread_syscall(pid_t tid, long *nr, char *wchan, size_t wchan_len, char *state)
@@ -115,15 +111,15 @@ int proc_thread_syscall(pid_t tid, long *nr, char *wchan, size_t wchan_len, char
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
-	err = read_small_file(path, buf, sizeof(buf));
-	if (err)
+	err = proc_read_file(path, buf, sizeof(buf));
+	if (err < 0)
 		return err;
 	if (!isdigit((unsigned char)buf[0]))
 		return -EAGAIN; /* "running" or "-1 ..." (not in a syscall) */
 	*nr = strtol(buf, NULL, 10);
 
 	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
-	if (read_small_file(path, wchan, wchan_len) || !strcmp(wchan, "0"))
+	if (proc_read_file(path, wchan, wchan_len) < 0 || !strcmp(wchan, "0"))
 		snprintf(wchan, wchan_len, "-");
 
 	*state = proc_state(tid);
@@ -136,7 +132,7 @@ char proc_state(pid_t tid)
 
 	/* the field after the parenthesised command name, which may itself hold ')' */
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	if (read_small_file(path, buf, sizeof(buf)))
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
 		return 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : '?';

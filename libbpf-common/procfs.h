@@ -14,6 +14,12 @@ enum proc_id_kind {
 	PROC_ID_THREAD,	 /* a thread of another process */
 };
 
+/* A small file of /proc or /sys, whole (at most len - 1 bytes) and NUL-terminated: its
+ * length, or -errno */
+ssize_t proc_read_file(const char *path, char *buf, size_t len);
+/* Its first line, without the newline: 0, or -errno with buf empty (-EINVAL: an empty file) */
+int proc_read_line(const char *path, char *buf, size_t len);
+
 /* The number alone in a file of /proc or /sys (a sysctl, say): 0, or -errno (-EINVAL: not a
  * number) */
 int proc_read_u64(const char *path, uint64_t *out);
