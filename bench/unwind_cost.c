@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	/* the tables are built for the unwinder's program alone */
 	if (!strcmp(mode, "unwind"))
 		targets.pids = (struct id_list){ .ids = &tid, .len = 1 };
-	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &targets);
+	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &targets, &(struct runtime_opts){ 0 });
 	if (!unw)
 		goto out;
 	snprintf(name, sizeof(name), "cost_%s", mode);

@@ -59,6 +59,8 @@ struct {
 	__type(value, struct stack_frames);
 } unwind_scratch SEC(".maps");
 
+#include "python.bpf.h" /* which sends its requests through unwind_requests */
+
 struct ustack_walk {
 	__u64 regs; /* the thread's user registers: a kernel pointer to its struct pt_regs */
 	__u64 ip;
@@ -71,6 +73,7 @@ struct ustack_walk {
 	__u32 stop;
 	bool bp_known;
 	bool ip_exact; /* ip is where the thread was, not a return address */
+	bool in_eval;  /* a frame is in the interpreter's evaluation loop */
 };
 
 /* Userspace is asked for a process's tables (its first event, or code it mapped since), once
@@ -331,6 +334,8 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st, __u32 depth)
 		return UNWIND_STOP_NOT_MAPPED;
 	if (depth >= STACK_MAX_DEPTH - 1)
 		return UNWIND_STOP_DEPTH;
+	if (lookup >= st->proc->runtime.eval_start && lookup < st->proc->runtime.eval_end)
+		st->in_eval = true;
 	st->out->ips[depth & (STACK_MAX_DEPTH - 1)] = st->ip;
 	st->n = depth + 1;
 	switch (m->kind) {
@@ -392,8 +397,9 @@ static long unwind_frame_cb(__u32 i, void *ctx)
  * Unwinds the user stack of the current thread (of process tgid) from its user registers
  * (regs: the address of a struct pt_regs in the kernel: a syscall's, a uprobe's,
  * bpf_task_pt_regs()) into the per-CPU scratch, innermost first, ending with a mark that says
- * why it ends (UNWIND_STOP_ROOT: it reached the thread's first frame); the rest is zero.  Returns the number of entries written,
- * mark included.
+ * why it ends (UNWIND_STOP_ROOT: it reached the thread's first frame); the rest is zero.  An
+ * interpreter's frames, if its evaluation loop is on the stack, come before the mark
+ * (bpf/runtime.h).  Returns the number of entries written, mark included.
  *
  * A global function: the verifier checks it once, on its own, rather than again for every
  * path of the program that calls it (sched_switch's paths multiplied past the 1M limit).
@@ -426,6 +432,8 @@ __noinline int unwind_user_global(__u32 tgid, __u64 regs)
 	bpf_loop(STACK_MAX_DEPTH, unwind_frame_cb, &st, 0);
 	if (st.stop == UNWIND_STOP_NOT_MAPPED)
 		unwind_request(tgid); /* perhaps code mapped since its mappings were read */
+	if (st.in_eval && st.proc->runtime.kind == RUNTIME_PYTHON)
+		st.n = python_frames(&st.proc->runtime, out, st.n);
 mark:
 #endif
 	if (st.n < STACK_MAX_DEPTH) /* the root's mark too: the stack is known complete */

@@ -16,6 +16,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "runtime.h"
 
 enum unwind_rule {
 	UNWIND_NONE,	    /* no call frame information covers the address */
@@ -82,6 +83,7 @@ struct unwind_mapping {
 struct unwind_process {
 	__u32 count;
 	__u32 pad;
+	struct unwind_runtime runtime; /* its interpreter's, if it runs one */
 	struct unwind_mapping maps[UNWIND_MAX_MAPPINGS]; /* sorted by start */
 };
 

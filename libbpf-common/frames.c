@@ -11,6 +11,20 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+const char *frame_kind(const struct sym_frame *f)
+{
+	if (f->kind == SYM_FRAME_STOP || f->kind == SYM_FRAME_LOST)
+		return f->kind == SYM_FRAME_STOP ? "stop" : "lost";
+	switch (f->runtime) {
+	case SYM_RUNTIME_PYTHON:
+		return "python";
+	case SYM_RUNTIME_JAVA:
+		return "java";
+	default:
+		return f->kernel ? "kernel" : "native";
+	}
+}
+
 char *frame_format(const struct sym_frame *f, char *buf, size_t len)
 {
 	int n = 0;
@@ -26,6 +40,15 @@ char *frame_format(const struct sym_frame *f, char *buf, size_t len)
 		if (f->module)
 			APPEND(" in %s", f->module);
 		APPEND("]");
+	} else if (f->kind == SYM_FRAME_LOST) {
+		APPEND("[runtime frames lost: %s]", unwind_stop_what(f->stop));
+	} else if (f->runtime != SYM_RUNTIME_NATIVE) {
+		APPEND("%s", f->function ? f->function : "??");
+		if (f->file && f->line)
+			APPEND(" at %s:%u", f->file, f->line);
+		else if (f->file)
+			APPEND(" at %s", f->file);
+		APPEND(" [%s]", frame_kind(f));
 	} else if (f->function || f->file) {
 		APPEND("%s", f->function ? f->function : "??");
 		if (!f->file && f->function_offset)
@@ -59,6 +82,7 @@ void frame_json(struct json *j, const struct sym_frame *f)
 
 	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
 	json_object_begin(j, NULL);
+	json_str(j, "kind", frame_kind(f));
 	json_str(j, "addr", addr);
 	json_str(j, "function", f->function);
 	json_u64(j, "offset", f->function_offset);
@@ -72,5 +96,7 @@ void frame_json(struct json *j, const struct sym_frame *f)
 	json_str(j, "build_id", f->build_id);
 	if (f->kind == SYM_FRAME_STOP)
 		json_str(j, "unwind_stop", unwind_stop_key(f->stop));
+	if (f->kind == SYM_FRAME_LOST)
+		json_str(j, "runtime_loss", unwind_stop_key(f->stop));
 	json_object_end(j);
 }

@@ -13,6 +13,7 @@ enum {
 	OPT_COMM = 0x100,
 	OPT_CGROUP,
 	OPT_JSON,
+	OPT_NO_RUNTIME_FRAMES,
 };
 
 void options_init(void)
@@ -124,6 +125,30 @@ static error_t parse_output(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp output_argp = { output_options, parse_output, NULL, NULL, NULL, NULL, NULL };
+
+static const struct argp_option runtime_options[] = {
+	{ "no-runtime-frames", OPT_NO_RUNTIME_FRAMES, NULL, 0,
+	  "Show interpreters' stacks as the machine runs them: _PyEval_EvalFrameDefault, not the "
+	  "Python functions", 0 },
+	{},
+};
+
+static error_t parse_runtime(int key, char *arg, struct argp_state *state)
+{
+	struct runtime_opts *o = state->input;
+
+	(void)arg;
+	switch (key) {
+	case OPT_NO_RUNTIME_FRAMES:
+		o->no_runtime_frames = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp runtime_argp = { runtime_options, parse_runtime, NULL, NULL, NULL, NULL, NULL };
 
 void target_opts_free(struct target_opts *t)
 {

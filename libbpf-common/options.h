@@ -36,9 +36,15 @@ struct output_opts {
 	bool verbose;
 };
 
+/* --no-runtime-frames */
+struct runtime_opts {
+	bool no_runtime_frames; /* interpreters' frames are not walked nor shown */
+};
+
 extern const struct argp target_argp;
 extern const struct argp timing_argp;
 extern const struct argp output_argp;
+extern const struct argp runtime_argp;
 
 /* First thing in main(): the heap on huge pages (heap.h, which may run the program again),
  * argp_program_version, exit status 2 for usage errors. */

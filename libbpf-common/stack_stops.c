@@ -21,13 +21,35 @@ static const struct {
 	[UNWIND_STOP_BAD_FRAME] = { "caller's frame below the frame", "bad_frame" },
 };
 
+static const struct {
+	const char *what;
+	const char *key;
+} runtime_losses[RUNTIME_LOSS_LAST - RUNTIME_LOSS_FIRST] = {
+	[RUNTIME_LOSS_THREAD - RUNTIME_LOSS_FIRST] = { "python: no interpreter state for the thread",
+						       "python_thread_not_found" },
+	[RUNTIME_LOSS_UNREADABLE - RUNTIME_LOSS_FIRST] = { "python: interpreter memory not readable",
+							   "python_not_readable" },
+	[RUNTIME_LOSS_DEPTH - RUNTIME_LOSS_FIRST] = { "python: more frames than a stack holds",
+						      "python_depth_limit" },
+	[RUNTIME_LOSS_UNSUPPORTED - RUNTIME_LOSS_FIRST] = { "python: version not supported",
+							    "python_unsupported" },
+	[RUNTIME_LOSS_NOT_RECORDED - RUNTIME_LOSS_FIRST] = { "python: not recorded with the stack",
+							     "python_not_recorded" },
+	[RUNTIME_LOSS_CODE - RUNTIME_LOSS_FIRST] = { "python: code object not readable",
+						     "python_code_not_readable" },
+};
+
 const char *unwind_stop_what(unsigned int stop)
 {
+	if (stop >= RUNTIME_LOSS_FIRST && stop < RUNTIME_LOSS_LAST)
+		return runtime_losses[stop - RUNTIME_LOSS_FIRST].what;
 	return stop < UNWIND_STOPS ? stops[stop].what : "unknown reason";
 }
 
 const char *unwind_stop_key(unsigned int stop)
 {
+	if (stop >= RUNTIME_LOSS_FIRST && stop < RUNTIME_LOSS_LAST)
+		return runtime_losses[stop - RUNTIME_LOSS_FIRST].key;
 	return stop < UNWIND_STOPS ? stops[stop].key : "unknown";
 }
 
@@ -36,14 +58,12 @@ static bool same_module(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-void stack_stops_add(struct stack_stops *t, const struct sym_frame *frames, size_t n,
-		     uint64_t events, uint64_t total_ns)
+/* One stack's stop or loss (a frame of kind SYM_FRAME_STOP or SYM_FRAME_LOST) */
+static void add_one(struct stack_stops *t, const struct sym_frame *mark, uint64_t events,
+		    uint64_t total_ns)
 {
-	const struct sym_frame *mark = n ? &frames[n - 1] : NULL;
 	struct stack_stop *s = NULL;
 
-	if (!mark || mark->kind != SYM_FRAME_STOP)
-		return;
 	for (size_t i = 0; i < t->n && !s; i++)
 		if (t->at[i].stop == mark->stop && same_module(t->at[i].module, mark->module))
 			s = &t->at[i];
@@ -65,6 +85,23 @@ void stack_stops_add(struct stack_stops *t, const struct sym_frame *frames, size
 	s->total_ns += total_ns;
 }
 
+void stack_stops_add(struct stack_stops *t, const struct sym_frame *frames, size_t n,
+		     uint64_t events, uint64_t total_ns)
+{
+	unsigned int counted = 0; /* a stack counts once for each reason, by its bit */
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int bit = 1u << (frames[i].stop & 31);
+
+		if (frames[i].kind == SYM_FRAME_LOST && !(counted & bit)) {
+			counted |= bit;
+			add_one(t, &frames[i], events, total_ns);
+		}
+	}
+	if (n && frames[n - 1].kind == SYM_FRAME_STOP)
+		add_one(t, &frames[n - 1], events, total_ns);
+}
+
 void stack_stops_clear(struct stack_stops *t)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -80,8 +117,9 @@ void stack_stops_print(FILE *out, const struct stack_stops *t)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct stack_stop *s = &t->at[i];
 
-		fprintf(out, "unwind stopped: %llu stack%s", (unsigned long long)s->stacks,
-			s->stacks == 1 ? "" : "s");
+		fprintf(out, "%s: %llu stack%s",
+			s->stop >= RUNTIME_LOSS_FIRST ? "runtime frames lost" : "unwind stopped",
+			(unsigned long long)s->stacks, s->stacks == 1 ? "" : "s");
 		if (s->total_ns)
 			fprintf(out, " (%s)", format_duration(d, sizeof(d), s->total_ns));
 		fprintf(out, ": %s%s%s\n", unwind_stop_what(s->stop), s->module ? " in " : "",

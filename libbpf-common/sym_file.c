@@ -299,6 +299,21 @@ bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t
 	return false;
 }
 
+const struct runtime_binary *sym_file_runtime(struct sym_file *f)
+{
+	Elf *elf;
+
+	if (!f->runtime_probed) {
+		f->runtime_probed = true;
+		elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+		if (elf && elf_kind(elf) == ELF_K_ELF)
+			runtime_probe(elf, f->path, &f->runtime);
+		if (elf)
+			elf_end(elf);
+	}
+	return &f->runtime;
+}
+
 bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr)
 {
 	for (size_t i = 0; i < f->nsegs; i++) {

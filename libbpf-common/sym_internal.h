@@ -6,6 +6,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <sys/stat.h>
+#include "runtime_probe.h"
 #include "symbolizer.h"
 
 #define SYM_BUILD_ID_MAX 64 /* bytes; hex is twice that */
@@ -37,6 +38,8 @@ struct sym_file {
 	bool debuginfo_sought; /* locally, then from debuginfod */
 	struct sym_dwarf *dwarf;   /* its index, once sought and found */
 	struct sym_symtab *symtab; /* the symbol table's index, on first use */
+	struct runtime_binary runtime; /* the language runtime it carries, once probed */
+	bool runtime_probed;
 	char **strings; /* names this file's frames point to that libdw does not own */
 	size_t nstrings;
 	void *names;	/* tsearch tree of strings, so each is kept once */
@@ -97,6 +100,9 @@ struct symbolizer {
 	bool ksyms_loaded;
 	uint64_t ksyms_loaded_ns; /* when (CLOCK_MONOTONIC) */
 	bool ksyms_reloaded;	  /* since the first load, for an address it lacked */
+	bool no_runtime_frames;	  /* symbolizer_opts */
+	struct sym_python *pythons; /* the CPython processes whose frames were named */
+	void *runtime_names;	    /* tsearch tree of the names of their functions and files */
 };
 
 /* sym_file.c */
@@ -113,6 +119,8 @@ struct sym_frame sym_file_base_frame(const struct sym_file *f, uint64_t report, 
 const char *sym_file_keep_name(struct sym_file *f, char *name);
 const char *sym_file_function_name(struct sym_file *f, const char *name);
 bool sym_file_vaddr_to_offset(const struct sym_file *f, uint64_t vaddr, uint64_t *offset);
+/* the language runtime the file carries (runtime_probe.h), probed on first use */
+const struct runtime_binary *sym_file_runtime(struct sym_file *f);
 bool sym_file_offset_to_vaddr(const struct sym_file *f, uint64_t offset, uint64_t *vaddr);
 uint64_t sym_file_bias(const struct sym_file *f, uint64_t map_start, uint64_t map_pgoff);
 
@@ -148,6 +156,12 @@ struct sym_process *sym_process_find(struct symbolizer *s, pid_t pid);
 const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr);
 const struct sym_jit *sym_process_jit(struct sym_process *p, uint64_t addr);
 void sym_process_free(struct sym_process *p);
+
+/* sym_python.c: a CPython frame (bpf/runtime.h) of process p, named, or a SYM_FRAME_LOST
+ * frame if its code object could not be read */
+void sym_python_frame(struct symbolizer *s, const struct sym_process *p, uint64_t entry,
+		      struct sym_frame *out);
+void sym_python_free_all(struct symbolizer *s);
 
 /* sym_kernel.c */
 const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr);

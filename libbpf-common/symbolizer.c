@@ -53,6 +53,7 @@ struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 	/* the user's own settings win; libdebuginfod's default is 90 s */
 	setenv("DEBUGINFOD_TIMEOUT", DEBUGINFOD_TIMEOUT_S, 0);
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
+	s->no_runtime_frames = opts && opts->no_runtime_frames;
 	s->memo = sym_memo_new(MEMO_BUDGET);
 	if (!s->debug_root || !s->memo) {
 		symbolizer_free(s);
@@ -66,6 +67,7 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	sym_memo_free(s->memo);
+	sym_python_free_all(s);
 	tdestroy(s->process_index, free_nothing);
 	while (s->processes) {
 		struct sym_process *next = s->processes->next;
@@ -165,16 +167,77 @@ static void stop_frame(uint64_t mark, const struct sym_frame *last, struct sym_f
 	}
 }
 
+/* Where the interpreter's frames were: the evaluation loop, once per run of them */
+static bool is_python_eval(const struct sym_frame *f)
+{
+	return f->function && !strcmp(f->function, "_PyEval_EvalFrameDefault");
+}
+
+/* The interpreter's frames after the native ones (bpf/runtime.h), taken a run at a time */
+struct runtime_cursor {
+	const uint64_t *at;
+	size_t n;
+	bool lost; /* a loss was shown: once a stack */
+};
+
+static struct runtime_cursor runtime_entries(const uint64_t *addrs, size_t n)
+{
+	size_t i = 0, end;
+
+	while (i < n && !RUNTIME_IS_ENTRY(addrs[i]) && !UNWIND_IS_MARK(addrs[i]))
+		i++;
+	for (end = i; end < n && RUNTIME_IS_ENTRY(addrs[end]); end++)
+		;
+	return (struct runtime_cursor){ .at = addrs + i, .n = end - i };
+}
+
+/*
+ * The run of frames the evaluation-loop frame eval ran, in its place (the frame stays, after a
+ * SYM_FRAME_LOST frame, if there is none): the frames up to the one the loop entered.  Returns
+ * the frames written.
+ */
+static size_t python_run(struct symbolizer *s, struct sym_process *p, struct runtime_cursor *c,
+			 const struct sym_frame *eval, struct sym_frame *out, size_t max)
+{
+	size_t written = 0;
+
+	while (c->n && RUNTIME_TAG(c->at[0]) == RUNTIME_FRAME_TAG && written < max) {
+		uint64_t entry = *c->at++;
+
+		c->n--;
+		sym_python_frame(s, p, entry, &out[written++]);
+		if (PY_FRAME_IS_ENTRY(entry))
+			return written;
+	}
+	if (written)
+		return written;
+	if (!c->lost && max >= 2) {
+		c->lost = true;
+		out[written++] = (struct sym_frame){
+			.addr = eval->addr, .kind = SYM_FRAME_LOST, .runtime = SYM_RUNTIME_PYTHON,
+			.stop = c->n ? RUNTIME_NOTE_LOSS(c->at[0]) : RUNTIME_LOSS_NOT_RECORDED,
+			.module = eval->module, .build_id = eval->build_id,
+		};
+	}
+	out[written++] = *eval;
+	return written;
+}
+
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated)
 {
 	struct sym_process *p = sym_process_find(s, pid);
+	struct runtime_cursor runtime = runtime_entries(addrs, n);
 	bool complete = false;
 	size_t written = 0;
 
 	if (!p && sym_process_note(s, pid) == 0)
 		p = sym_process_find(s, pid);
 	for (size_t i = 0; i < n && written < max; i++) {
+		size_t got;
+
+		if (RUNTIME_IS_ENTRY(addrs[i]))
+			continue;
 		if (UNWIND_IS_MARK(addrs[i])) {
 			complete = UNWIND_MARK_STOP(addrs[i]) == UNWIND_STOP_ROOT;
 			if (!complete) {
@@ -184,7 +247,13 @@ size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *ad
 			}
 			break;
 		}
-		written += user_frames(s, p, addrs[i], i == 0, out + written, max - written);
+		got = user_frames(s, p, addrs[i], i == 0, out + written, max - written);
+		if (!s->no_runtime_frames && got && is_python_eval(&out[written + got - 1])) {
+			struct sym_frame eval = out[written + got - 1];
+
+			got = python_run(s, p, &runtime, &eval, out + written, max - written);
+		}
+		written += got;
 	}
 	/* without a mark (a frame-pointer walk), the last frame's name says */
 	if (truncated)
@@ -270,6 +339,10 @@ const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
 {
 	const char *base;
 
+	if (f->kind == SYM_FRAME_LOST) {
+		snprintf(buf, len, "[lost: %s]", unwind_stop_what(f->stop));
+		return buf;
+	}
 	if (f->kind == SYM_FRAME_STOP) {
 		base = f->module ? strrchr(f->module, '/') : NULL;
 		snprintf(buf, len, "[stop: %s%s%s]", unwind_stop_what(f->stop),

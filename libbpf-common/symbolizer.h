@@ -27,6 +27,8 @@ struct symbolizer_opts {
 	/* where separate debug files are looked for: a build-id directory and the global
 	 * directory of .gnu_debuglink files; NULL: /usr/lib/debug */
 	const char *debug_root;
+	/* interpreters' frames (bpf/runtime.h) are left out: the native stack as it was */
+	bool no_runtime_frames;
 };
 
 enum sym_frame_kind {
@@ -35,6 +37,15 @@ enum sym_frame_kind {
 	SYM_FRAME_MODULE,	/* only the module and the offset in it */
 	SYM_FRAME_UNKNOWN,	/* not in any mapping */
 	SYM_FRAME_STOP,		/* not a frame: where and why the unwinder stopped */
+	SYM_FRAME_LOST,		/* not a frame: an interpreter's frames that could not be read,
+				 * and why (stop: enum runtime_loss) */
+};
+
+/* Whose frame it is: the machine's, or an interpreter's or a JIT compiler's */
+enum sym_frame_runtime {
+	SYM_RUNTIME_NATIVE,
+	SYM_RUNTIME_PYTHON, /* a CPython function: file is its script, line its line */
+	SYM_RUNTIME_JAVA,   /* a method the JVM compiled, named by its perf map */
 };
 
 struct sym_frame {
@@ -51,6 +62,7 @@ struct sym_frame {
 	uint64_t module_offset;	  /* file offset (user), offset from the module start (kernel) */
 	const char *build_id;	  /* lower-case hex, NULL if the module has none */
 	unsigned int stop;	  /* SYM_FRAME_STOP: why (enum unwind_stop); module: where */
+	enum sym_frame_runtime runtime;
 };
 
 struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts);
@@ -63,12 +75,16 @@ void symbolizer_free(struct symbolizer *s);
 int symbolizer_note_process(struct symbolizer *s, pid_t pid);
 /* The same, unless the process is noted already: for a tracer that sees a process many times */
 int symbolizer_note_process_once(struct symbolizer *s, pid_t pid);
+/* Reads a CPython code object of pid (bpf/runtime.h) now, while the process lives */
+void symbolizer_note_python_code(struct symbolizer *s, pid_t pid, uint64_t code);
 
 /*
  * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are
  * return addresses (looked up at addr - 1, reported as given).  Inlined calls become frames of
  * their own; the unwinder's mark (bpf/unwind.h) becomes a SYM_FRAME_STOP frame, or none where
- * it says the stack is complete.  Returns the number of frames written (at most max).
+ * it says the stack is complete.  An interpreter's frames (bpf/runtime.h) take the place of
+ * the evaluation-loop frame that ran them; where they could not be read, a SYM_FRAME_LOST
+ * frame before it says why.  Returns the number of frames written (at most max).
  * *truncated, if given, tells whether the stack ends before the thread's start (by the mark;
  * without one, by the last frame's name: _start, start_thread, clone).
  */

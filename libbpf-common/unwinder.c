@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include "proc_maps.h"
 #include "procfs.h"
+#include "runtime_probe.h"
 #include "unwind_space.h"
 #include "unwinder_internal.h"
 
@@ -32,8 +33,8 @@ struct binary {
 	dev_t dev;
 	ino_t ino;
 	bool vdso;
-	bool v8; /* V8's builtins are in it: code without call frame information, but with frame
-		  * pointers */
+	struct runtime_binary runtime; /* V8's builtins are in it (code without call frame
+					* information, but with frame pointers), or CPython */
 	enum unwind_mapping_kind kind;
 	__u32 table;
 	struct unwind_table rows; /* kept for unwinder_finish() and eviction */
@@ -64,6 +65,7 @@ struct unwinder {
 	struct unwind_process *scratch;
 	struct snapshot *snapshot;
 	struct symbolizer *sym;
+	bool runtimes; /* interpreters' frames are walked */
 	uint64_t build_ns;
 	time_t last_sweep;
 };
@@ -236,31 +238,8 @@ static int send_table(struct unwinder *u, const struct unwind_table *t, struct b
 	return 0;
 }
 
-/* V8 exports its post-mortem metadata (v8dbg_*) from every binary it is linked into */
-static bool has_v8(Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
-				      elf_getdata(scn, NULL) :
-				      NULL;
-
-		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (gelf_getsym(d, i, &sym) &&
-			    (name = elf_strptr(elf, sh.sh_link, sym.st_name)) &&
-			    !strncmp(name, "v8dbg_", 6))
-				return true;
-		}
-	}
-	return false;
-}
-
-static struct binary *binary_build(struct unwinder *u, int fd, const struct stat *st, bool vdso)
+static struct binary *binary_build(struct unwinder *u, int fd, const char *path,
+				   const struct stat *st, bool vdso)
 {
 	struct binary *b = calloc(1, sizeof(*b));
 	struct unwind_table t = { 0 };
@@ -276,7 +255,7 @@ static struct binary *binary_build(struct unwinder *u, int fd, const struct stat
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		note_segments(elf, b);
-		b->v8 = has_v8(elf);
+		runtime_probe(elf, path, &b->runtime);
 		if (!unwind_table_build(elf, &t) && t.count) {
 			if (send_table(u, &t, b)) {
 				unwind_table_free(&t);
@@ -324,12 +303,30 @@ static struct binary *binary_of(struct unwinder *u, const struct proc_map *m, in
 	if (fd < 0 || fstat(fd, &st))
 		return NULL;
 	b = binary_find(u, &st, vdso);
-	return b ? b : binary_build(u, fd, &st, vdso);
+	return b ? b : binary_build(u, fd, m->path, &st, vdso);
 }
 
-/* A mapping for the BPF half; false if it is none of its business */
+/* The process runs CPython from b, loaded at bias: where the BPF half finds its frames */
+static void python_runtime_of(const struct binary *b, uint64_t bias, struct unwind_runtime *out)
+{
+	const struct python_layout *layout = python_layout(b->runtime.py_version);
+
+	if (!layout || !b->runtime.py_eval || out->kind != RUNTIME_NONE)
+		return;
+	*out = (struct unwind_runtime){
+		.kind = RUNTIME_PYTHON,
+		.state = b->runtime.py_runtime + bias,
+		.eval_start = b->runtime.py_eval + bias,
+		.eval_end = b->runtime.py_eval + b->runtime.py_eval_size + bias,
+		.python = *layout,
+	};
+}
+
+/* A mapping for the BPF half; false if it is none of its business.  *v8 is set if it is V8's
+ * and the process's runtime if it is an interpreter's (unless runtimes is false). */
 static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
-		       struct unwind_mapping *out, bool *v8, struct binary **used)
+		       struct unwind_mapping *out, bool *v8, struct unwind_runtime *runtime,
+		       struct binary **used)
 {
 	struct binary *b;
 
@@ -348,7 +345,7 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 		return strcmp(m->path, "[vsyscall]");
 	out->table = b->table;
 	out->kind = UNWIND_MAP_NO_INFO;
-	if (b->v8) {
+	if (b->runtime.v8) {
 		out->flags |= UNWIND_FP_WITHOUT_INFO;
 		*v8 = true;
 	}
@@ -356,6 +353,8 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 		if (b->seg_offset[i] == m->pgoff) {
 			out->bias = m->start - b->seg_vaddr[i];
 			out->kind = b->kind;
+			if (b->runtime.python && u->runtimes)
+				python_runtime_of(b, out->bias, runtime);
 		}
 	}
 	return true;
@@ -457,9 +456,10 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 		return -ENOMEM;
 	}
 	p->count = 0;
+	p->runtime = (struct unwind_runtime){ .kind = RUNTIME_NONE };
 	for (size_t i = 0; i < snap->n; i++) {
 		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &v8,
-			       &used[nused]))
+			       &p->runtime, &used[nused]))
 			p->count++;
 		nused += used[nused] != NULL;
 	}
@@ -482,11 +482,20 @@ void unwinder_set_symbolizer(struct unwinder *u, struct symbolizer *sym)
 		u->sym = sym;
 }
 
+
+
 static int on_request(void *ctx, void *data, size_t size)
 {
 	struct unwinder *u = ctx;
+	struct runtime_request req;
 	__u32 pid;
 
+	if (size >= sizeof(req)) {
+		memcpy(&req, data, sizeof(req));
+		if (u->sym && req.kind == RUNTIME_PYTHON)
+			symbolizer_note_python_code(u->sym, req.tgid, req.object);
+		return 0;
+	}
 	if (size < sizeof(pid))
 		return 0;
 	memcpy(&pid, data, sizeof(pid));
@@ -546,7 +555,7 @@ static void add_targets(struct unwinder *u, const struct target_opts *t)
 }
 
 struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer *rb,
-			      const struct target_opts *targets)
+			      const struct target_opts *targets, const struct runtime_opts *runtimes)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 
@@ -555,6 +564,7 @@ struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer 
 		return NULL;
 	}
 	u->maps = *m;
+	u->runtimes = !runtimes->no_runtime_frames;
 	u->scratch = calloc(1, sizeof(*u->scratch));
 	u->snapshot = calloc(1, sizeof(*u->snapshot));
 	elf_version(EV_CURRENT);

@@ -42,10 +42,11 @@ struct unwinder;
 /*
  * After the skeleton loads; the BPF half's requests come through rb, the tool's ring buffer
  * (consumed with its own events).  The processes of targets (-p, and those of -t's threads) are
- * added at once; others when the BPF half first asks.  NULL with a message on failure.
+ * added at once; others when the BPF half first asks.  Interpreters' frames are walked unless
+ * runtimes says not to.  NULL with a message on failure.
  */
 struct unwinder *unwinder_new(const struct unwinder_maps *m, struct ring_buffer *rb,
-			      const struct target_opts *targets);
+			      const struct target_opts *targets, const struct runtime_opts *runtimes);
 void unwinder_free(struct unwinder *u);
 
 /* The symbolizer that notes each process when the unwinder reads it (NULL: none): a process

@@ -30,6 +30,7 @@ struct dns_opts {
 	struct target_opts target;
 	struct output_opts output;
 	struct capture_opts capture;
+	struct runtime_opts runtime;
 	uint64_t duration_ns;
 	uint64_t min_ns;
 	uint64_t timeout_ns;
@@ -72,6 +73,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &o->target;
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->capture;
+		state->child_inputs[3] = &o->runtime;
 		break;
 	case OPT_MIN:
 		if (parse_duration(arg, NSEC_PER_MSEC, &o->min_ns))
@@ -101,6 +103,7 @@ static const struct argp_child children[] = {
 	{ &target_argp, 0, "Which tasks:", 2 },
 	{ &output_argp, 0, "Output:", 3 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 4 },
+	{ &runtime_argp, 0, "Interpreters (--stacks):", 5 },
 	{},
 };
 
@@ -178,7 +181,7 @@ int main(int argc, char **argv)
 	if (loader_load(skel->skeleton) ||
 	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
-	if (o.stacks && !(sym = symbolizer_new(NULL))) {
+	if (o.stacks && !(sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames }))) {
 		warn("setting up the symbolizer");
 		goto out;
 	}
@@ -190,7 +193,7 @@ int main(int argc, char **argv)
 		warn("setting up the ring buffer");
 		goto free_report;
 	}
-	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
+	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target, &o.runtime)))
 		goto free_report;
 	tracker.unw = unw;
 	unwinder_set_symbolizer(unw, sym);

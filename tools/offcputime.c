@@ -31,6 +31,7 @@ struct offcpu_opts {
 	struct output_opts output;
 	struct offcpu_stack_opts stacks;
 	struct capture_opts capture;
+	struct runtime_opts runtime;
 	uint64_t duration_ns;
 	uint64_t interval_ns;
 	uint64_t min_ns;
@@ -91,6 +92,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->stacks;
 		state->child_inputs[3] = &o->capture;
+		state->child_inputs[4] = &o->runtime;
 		break;
 	case 'm':
 	case 'M':
@@ -130,6 +132,7 @@ static const struct argp_child children[] = {
 	{ &output_argp, 0, "Output:", 3 },
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
+	{ &runtime_argp, 0, "Interpreters:", 6 },
 	{},
 };
 
@@ -213,7 +216,7 @@ int main(int argc, char **argv)
 	hook = (struct tp_hook){ .category = "sched", .name = "sched_switch",
 				 .raw = skel->progs.sched_switch_raw,
 				 .btf = skel->progs.sched_switch_btf };
-	sym = symbolizer_new(NULL);
+	sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames });
 	if (!sym) {
 		warn("setting up the symbolizer");
 		goto out;
@@ -231,9 +234,10 @@ int main(int argc, char **argv)
 	rb = offcpu_new_processes(skel->maps.new_processes, sym);
 	if (!rb)
 		goto out;
-	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target);
+	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target, &o.runtime);
 	if (!unw)
 		goto out;
+	unwinder_set_symbolizer(unw, sym);
 	/* the targets are noted now: their stacks resolve even if they exit before the report */
 	for (size_t i = 0; i < o.target.pids.len; i++)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);

@@ -35,6 +35,7 @@ struct profile_opts {
 	struct output_opts output;
 	struct offcpu_stack_opts stacks;
 	struct capture_opts capture;
+	struct runtime_opts runtime;
 	uint64_t duration_ns;
 	uint64_t freq_hz;   /* -F, or 0 with -c */
 	uint64_t period_ns; /* -c */
@@ -104,6 +105,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->stacks;
 		state->child_inputs[3] = &o->capture;
+		state->child_inputs[4] = &o->runtime;
 		break;
 	case 'F':
 	case 'c':
@@ -151,6 +153,7 @@ static const struct argp_child children[] = {
 	{ &output_argp, 0, "Output:", 3 },
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
+	{ &runtime_argp, 0, "Interpreters:", 6 },
 	{},
 };
 
@@ -270,7 +273,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	hook.btf = skel->progs.sched_switch;
-	sym = symbolizer_new(NULL);
+	sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames });
 	if (!sym) {
 		warn("setting up the symbolizer");
 		goto out;
@@ -284,7 +287,7 @@ int main(int argc, char **argv)
 	rb = offcpu_new_processes(skel->maps.new_processes, sym);
 	if (!rb)
 		goto out;
-	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target);
+	unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target, &o.runtime);
 	if (!unw)
 		goto out;
 	unwinder_set_symbolizer(unw, sym);

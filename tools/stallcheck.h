@@ -95,6 +95,10 @@ struct process_facts {
 	pid_t pid; /* 0: not asked for */
 	bool found;
 	char why[REASON_LEN];
+	/* the language runtime it runs, if any: which, and whether its frames are named */
+	char runtime[REASON_LEN]; /* "" if none */
+	char runtime_path[PATH_MAX];
+	bool runtime_supported;
 	struct binary_unwind binaries[PROCESS_MAX_BINARIES];
 	size_t n;
 };

@@ -178,6 +178,9 @@ static void text_process(FILE *out, const struct process_facts *p)
 		item(out, "process", "no", "%s", p->why);
 	for (size_t i = 0; i < p->n; i++)
 		unwind_item(out, p->binaries[i].path, p->binaries[i].rules);
+	if (p->runtime[0])
+		item(out, "runtime frames", p->runtime_supported ? "yes" : "no", "%s (%s)",
+		     p->runtime, p->runtime_path);
 }
 
 static void text_libc(FILE *out, const struct libc_facts *l)
@@ -374,6 +377,13 @@ static void json_process(struct json *j, const struct process_facts *p)
 		json_object_end(j);
 	}
 	json_array_end(j);
+	if (p->runtime[0]) {
+		json_object_begin(j, "runtime");
+		json_str(j, "what", p->runtime);
+		json_str(j, "binary", p->runtime_path);
+		json_bool(j, "frames_named", p->runtime_supported);
+		json_object_end(j);
+	}
 	json_object_end(j);
 }
 

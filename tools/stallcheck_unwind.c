@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "proc_maps.h"
+#include "runtime_probe.h"
 #include "stallcheck.h"
 #include "unwind_table.h"
 
@@ -35,6 +36,30 @@ static bool seen(const struct process_facts *p, const char *path)
 	return false;
 }
 
+/* An interpreter or a JIT compiler in the binary: what its frames will look like */
+static void note_runtime(struct process_facts *p, const char *path, int fd)
+{
+	struct runtime_binary b;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		runtime_probe(elf, path, &b);
+		if (b.python) {
+			python_support(&b, p->runtime, sizeof(p->runtime));
+			p->runtime_supported = python_layout(b.py_version) && b.py_eval &&
+					       b.py_code_type;
+		} else if (b.v8) {
+			snprintf(p->runtime, sizeof(p->runtime),
+				 "V8 (Node.js): JavaScript frames unwound by frame pointer, named "
+				 "only by a perf map (node --perf-basic-prof)");
+		}
+		if (p->runtime[0])
+			snprintf(p->runtime_path, sizeof(p->runtime_path), "%s", path);
+	}
+	if (elf)
+		elf_end(elf);
+}
+
 static int note_binary(const struct proc_map *m, void *ctx)
 {
 	char open_path[PATH_MAX + 64];
@@ -47,6 +72,8 @@ static int note_binary(const struct proc_map *m, void *ctx)
 	snprintf(b->path, sizeof(b->path), "%s", m->path);
 	fd = proc_map_open(p->pid, m, open_path, sizeof(open_path));
 	b->rules = fd < 0 ? -1 : unwind_rules_of(fd);
+	if (fd >= 0 && !p->runtime[0])
+		note_runtime(p, m->path, fd);
 	if (fd >= 0)
 		close(fd);
 	return ++p->n == PROCESS_MAX_BINARIES;

@@ -81,6 +81,8 @@ static int64_t frame_of(struct stackset *s, const json_t *f)
 	const char *function = capture_str(f, "function");
 	const char *module = capture_str(f, "module");
 	const char *stop = capture_str(f, "unwind_stop");
+	const char *lost = capture_str(f, "runtime_loss");
+	const char *kind = capture_str(f, "kind");
 	struct rframe r = {
 		.file = capture_str(f, "file"),
 		.module = module,
@@ -96,7 +98,13 @@ static int64_t frame_of(struct stackset *s, const json_t *f)
 		return ROW_INVALID;
 	r.line = line;
 	r.module_offset = offset;
-	if (stop) {
+	if (kind && (!strcmp(kind, "python") || !strcmp(kind, "java")))
+		r.runtime = kind;
+	if (lost) {
+		snprintf(buf, sizeof(buf), "[lost: %s]", lost);
+		r.synthetic = true;
+		r.file = NULL;
+	} else if (stop) {
 		snprintf(buf, sizeof(buf), "[stop: %s]", stop);
 		r.synthetic = true;
 		r.file = NULL;

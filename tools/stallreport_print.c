@@ -199,6 +199,10 @@ static void json_frame(struct json *j, const struct rframe *f)
 	json_str(j, "module", f->module);
 	json_u64(j, "module_offset", f->module_offset);
 	json_str(j, "build_id", f->build_id);
+	json_str(j, "kind", f->runtime	 ? f->runtime :
+			    f->synthetic ? "label" :
+			    f->kernel	 ? "kernel" :
+					   "native");
 	json_bool(j, "kernel", f->kernel);
 	json_bool(j, "inlined", f->inlined);
 	json_bool(j, "synthetic", f->synthetic);

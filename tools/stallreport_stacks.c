@@ -60,7 +60,8 @@ static int frame_cmp(const void *a, const void *b)
 	int c;
 
 	if ((c = ptr_cmp(x->name, y->name)) || (c = ptr_cmp(x->file, y->file)) ||
-	    (c = ptr_cmp(x->module, y->module)) || (c = ptr_cmp(x->build_id, y->build_id)))
+	    (c = ptr_cmp(x->module, y->module)) || (c = ptr_cmp(x->build_id, y->build_id)) ||
+	    (c = ptr_cmp(x->runtime, y->runtime)))
 		return c;
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
@@ -94,8 +95,9 @@ int64_t stackset_frame(struct stackset *s, const struct rframe *f)
 	probe.f.file = stackset_string(s, f->file);
 	probe.f.module = stackset_string(s, f->module);
 	probe.f.build_id = stackset_string(s, f->build_id);
+	probe.f.runtime = stackset_string(s, f->runtime);
 	if (!probe.f.name || (f->file && !probe.f.file) || (f->module && !probe.f.module) ||
-	    (f->build_id && !probe.f.build_id))
+	    (f->build_id && !probe.f.build_id) || (f->runtime && !probe.f.runtime))
 		return -1;
 	found = tfind(&probe, &s->frame_index, frame_cmp);
 	if (found)

@@ -504,6 +504,7 @@ static const struct rgb match_colour = { 224, 32, 224 };  /* as the style sheet'
 static const struct rgb grew_colour = { 225, 40, 40 }, shrank_colour = { 40, 40, 225 };
 static const struct rgb same_colour = { 235, 235, 235 };
 static const struct rgb user_legend = { 240, 150, 55 }, kernel_legend = { 188, 132, 90 };
+static const struct rgb runtime_legend = { 80, 190, 190 };
 
 static uint32_t name_hash(const char *s)
 {
@@ -523,7 +524,8 @@ static const struct state_colour *state_of(const struct rframe *f)
 	return NULL;
 }
 
-/* Warm for user code, brown for the kernel (by the name: a function keeps its colour) */
+/* Warm for user code, brown for the kernel, teal for interpreted code (by the name: a
+ * function keeps its colour) */
 static struct rgb frame_colour(const struct rframe *f)
 {
 	const struct state_colour *st = state_of(f);
@@ -536,6 +538,8 @@ static struct rgb frame_colour(const struct rframe *f)
 		return label_colour;
 	if (f->kernel)
 		return (struct rgb){ 175 + (int)(25 * a), 118 + (int)(27 * b), 78 + (int)(22 * c) };
+	if (f->runtime) /* teal: the application's own functions in an interpreter */
+		return (struct rgb){ 60 + (int)(40 * a), 170 + (int)(40 * b), 170 + (int)(40 * c) };
 	return (struct rgb){ 225 + (int)(30 * a), 100 + (int)(120 * b), 35 + (int)(35 * c) };
 }
 
@@ -746,7 +750,7 @@ static void legend_item(FILE *out, double *x, double y, const char *name, struct
 
 /* Which kinds of frame the stacks have, for the legend */
 struct kinds {
-	bool state[NSTATES], user, kernel, label;
+	bool state[NSTATES], user, kernel, label, runtime;
 };
 
 static void kinds_of(const struct stackset *s, struct kinds *k)
@@ -761,6 +765,8 @@ static void kinds_of(const struct stackset *s, struct kinds *k)
 			k->label = true;
 		else if (s->frames[i].kernel)
 			k->kernel = true;
+		else if (s->frames[i].runtime)
+			k->runtime = true;
 		else
 			k->user = true;
 	}
@@ -783,6 +789,8 @@ static void legend(struct graph *g)
 			legend_item(g->out, &x, y, "user", user_legend);
 		if (k.kernel)
 			legend_item(g->out, &x, y, "kernel", kernel_legend);
+		if (k.runtime)
+			legend_item(g->out, &x, y, "interpreted", runtime_legend);
 		for (size_t i = 0; i < NSTATES; i++)
 			if (k.state[i])
 				legend_item(g->out, &x, y, states[i].legend, states[i].c);

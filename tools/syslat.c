@@ -40,6 +40,7 @@ struct syslat_opts {
 	struct output_opts output;
 	struct report_opts report;
 	struct capture_opts capture;
+	struct runtime_opts runtime;
 	bool failed_only;
 	int errno_only;
 	uint64_t min_ns;
@@ -116,6 +117,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &o->timing;
 		state->child_inputs[2] = &o->output;
 		state->child_inputs[3] = &o->capture;
+		state->child_inputs[4] = &o->runtime;
 		break;
 	case 'T':
 		if (parse_u64(arg, &v) || v == 0 || v > 100000)
@@ -173,6 +175,7 @@ static const struct argp_child children[] = {
 	{ &timing_argp, 0, "When:", 3 },
 	{ &output_argp, 0, "Output:", 4 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
+	{ &runtime_argp, 0, "Interpreters (--stacks):", 6 },
 	{},
 };
 
@@ -323,7 +326,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
-	if (o.stacks && stacks_init(&stacks, o.min_ns)) {
+	if (o.stacks && stacks_init(&stacks, o.min_ns, &o.runtime)) {
 		warnx("setting up the symbolizer failed");
 		goto out;
 	}
@@ -334,7 +337,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target)))
+	if (o.stacks && !(unw = unwinder_new(&UNWINDER_MAPS(skel), rb, &o.target, &o.runtime)))
 		goto out;
 	stacks.unw = unw;
 	unwinder_set_symbolizer(unw, stacks.sym);

@@ -10,13 +10,14 @@
 
 #define MAX_SYM_FRAMES 256 /* a stack's frames with its inlined calls */
 
-int stacks_init(struct syslat_stacks *st, __u64 min_ns)
+int stacks_init(struct syslat_stacks *st, __u64 min_ns, const struct runtime_opts *runtime)
 {
 	memset(st, 0, sizeof(*st));
 	st->min_ns = min_ns;
 	/* the key: everything before count */
 	rows_init(&st->rows, offsetof(struct syslat_stack, count), sizeof(struct syslat_stack));
-	st->sym = symbolizer_new(NULL);
+	st->sym = symbolizer_new(
+		&(struct symbolizer_opts){ .no_runtime_frames = runtime->no_runtime_frames });
 	return st->sym ? 0 : -1;
 }
 

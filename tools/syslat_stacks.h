@@ -32,7 +32,7 @@ struct syslat_stacks {
 	__u64 min_ns;	 /* the --min they were taken at */
 };
 
-int stacks_init(struct syslat_stacks *st, __u64 min_ns);
+int stacks_init(struct syslat_stacks *st, __u64 min_ns, const struct runtime_opts *runtime);
 /* One slow call's stacks: its process is noted the first time it is seen, so that its
  * addresses resolve even after it exits. */
 void stacks_add(struct syslat_stacks *st, const struct syslat_stack_event *e,

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Runtime frames: the frames of an interpreter (CPython) that the native stack shows only as its
+ * evaluation loop.  The BPF half (bpf/python.bpf.h) walks the thread's interpreter frames at the
+ * event and appends them to the native stack, before its mark; the symbolizer puts each run of
+ * them in place of the evaluation-loop frame that ran it.
+ *
+ * An entry of the stack is a runtime entry when its top 4 bits are RUNTIME_FRAME_TAG or
+ * RUNTIME_NOTE_TAG: no user or kernel address looks like that (x86-64 addresses are canonical).
+ */
+#ifndef STALLKIT_RUNTIME_H
+#define STALLKIT_RUNTIME_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+enum runtime_kind {
+	RUNTIME_NONE,
+	RUNTIME_PYTHON,
+};
+
+/*
+ * Where CPython keeps what the walk reads, in bytes, for one version (runtime_python.c has
+ * them): _PyRuntime -> interpreter -> its thread states -> the thread's current frame ->
+ * previous frames; each frame's code object and last instruction.
+ */
+struct python_layout {
+	__u16 runtime_interpreters; /* _PyRuntimeState.interpreters.head */
+	__u16 interp_threads;	    /* PyInterpreterState.threads.head */
+	__u16 thread_next;	    /* PyThreadState.next */
+	__u16 thread_tid;	    /* PyThreadState.native_thread_id */
+	__u16 thread_cframe;	    /* PyThreadState.cframe */
+	__u16 cframe_frame;	    /* _PyCFrame.current_frame */
+	__u16 frame_code;	    /* _PyInterpreterFrame.f_code */
+	__u16 frame_previous;	    /* _PyInterpreterFrame.previous */
+	__u16 frame_instr;	    /* _PyInterpreterFrame.prev_instr */
+	__u16 frame_is_entry;	    /* _PyInterpreterFrame.is_entry: the first frame the
+				     * evaluation loop ran (the loop runs its callees inline) */
+	__u16 code_bytecode;	    /* PyCodeObject.co_code_adaptive */
+	__u16 pad;
+};
+
+/* A process's interpreter, in its own addresses (part of struct unwind_process) */
+struct unwind_runtime {
+	__u32 kind; /* enum runtime_kind */
+	__u32 pad;
+	__u64 state; /* CPython: &_PyRuntime */
+	__u64 eval_start; /* the evaluation loop: a stack without it has no frames to add */
+	__u64 eval_end;
+	struct python_layout python;
+};
+
+#define RUNTIME_FRAME_TAG 0xaULL
+#define RUNTIME_NOTE_TAG  0xbULL
+#define RUNTIME_TAG(e)	  ((__u64)(e) >> 60)
+#define RUNTIME_IS_ENTRY(e) (RUNTIME_TAG(e) == RUNTIME_FRAME_TAG || RUNTIME_TAG(e) == RUNTIME_NOTE_TAG)
+
+/*
+ * A CPython frame in 64 bits: the tag, whether the evaluation loop entered it (the last of its
+ * run), the code object's address (8-byte aligned, under 2^47) and the index of the last
+ * instruction run, in code units.
+ */
+#define PY_FRAME_ENTRY	      (1ULL << 59)
+#define PY_FRAME_CODE_SHIFT   12 /* address >> 3, in bits 15..58 */
+#define PY_FRAME_LASTI_MASK   0x7fffULL
+#define PY_FRAME_LASTI_NONE   0x7fffULL /* not started, or past what 15 bits hold */
+#define PY_FRAME(code, lasti, entry)                                                     \
+	(RUNTIME_FRAME_TAG << 60 | ((entry) ? PY_FRAME_ENTRY : 0) |                      \
+	 ((__u64)(code) << PY_FRAME_CODE_SHIFT) | ((__u64)(lasti) & PY_FRAME_LASTI_MASK))
+#define PY_FRAME_CODE(e)     (((e) >> 15 & ((1ULL << 44) - 1)) << 3)
+#define PY_FRAME_LASTI(e)    ((unsigned int)((e) & PY_FRAME_LASTI_MASK))
+#define PY_FRAME_IS_ENTRY(e) (((e) & PY_FRAME_ENTRY) != 0)
+
+/*
+ * Why a thread's interpreter frames are missing or incomplete: a note after the frames that
+ * were read.  Numbered apart from the unwinder's stops (enum unwind_stop), with which the
+ * reports count them.
+ */
+enum runtime_loss {
+	RUNTIME_LOSS_FIRST = 32,
+	RUNTIME_LOSS_THREAD = RUNTIME_LOSS_FIRST, /* the thread has no interpreter state */
+	RUNTIME_LOSS_UNREADABLE,		  /* the interpreter's memory could not be read */
+	RUNTIME_LOSS_DEPTH,			  /* more frames than the stack holds */
+	RUNTIME_LOSS_UNSUPPORTED,		  /* the interpreter's version is not supported */
+	RUNTIME_LOSS_NOT_RECORDED,		  /* the stack was taken without them */
+	RUNTIME_LOSS_CODE,			  /* a code object that could not be read */
+	RUNTIME_LOSS_LAST,
+};
+
+/*
+ * A code object seen for the first time, sent through the unwinder's requests (whose other
+ * requests are a bare process ID): userspace reads it while the process lives, so that its
+ * frames are named even if the process exits before the report.
+ */
+struct runtime_request {
+	__u32 tgid;
+	__u32 kind; /* enum runtime_kind */
+	__u64 object;
+};
+
+#define RUNTIME_NOTE(loss) (RUNTIME_NOTE_TAG << 60 | (loss))
+#define RUNTIME_NOTE_LOSS(e) ((unsigned int)((e) & 0xff))
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
+#include "runtime_probe.h"
+
+/*
+ * Each CPython version that is supported, from its headers (Include/cpython/ and
+ * Include/internal/pycore_ headers): offsetof() of each field, checked against the headers of the
+ * version the tests run (tests/unit/test_runtime_probe.c).
+ */
+static const struct {
+	unsigned int minor; /* 3.minor */
+	struct python_layout layout;
+	struct python_objects objects;
+} python_versions[] = {
+	{ 11,
+	  {
+		  .runtime_interpreters = 40,
+		  .interp_threads = 16,
+		  .thread_next = 8,
+		  .thread_tid = 160,
+		  .thread_cframe = 56,
+		  .cframe_frame = 8,
+		  .frame_code = 32,
+		  .frame_previous = 48,
+		  .frame_instr = 56,
+		  .frame_is_entry = 68,
+		  .code_bytecode = 184,
+	  },
+	  {
+		  .object_type = 8,
+		  .code_filename = 112,
+		  .code_qualname = 128,
+		  .code_firstlineno = 72,
+		  .code_linetable = 136,
+		  .str_length = 16,
+		  .str_state = 32,
+		  .str_ascii_data = 48,
+		  .str_compact_data = 72,
+		  .bytes_size = 16,
+		  .bytes_data = 32,
+	  } },
+};
+
+static int python_version_index(unsigned int version)
+{
+	if (version >> 24 != 3)
+		return -1;
+	for (size_t i = 0; i < sizeof(python_versions) / sizeof(python_versions[0]); i++)
+		if (python_versions[i].minor == (version >> 16 & 0xff))
+			return (int)i;
+	return -1;
+}
+
+const struct python_layout *python_layout(unsigned int version)
+{
+	int i = python_version_index(version);
+
+	return i < 0 ? NULL : &python_versions[i].layout;
+}
+
+const struct python_objects *python_objects(unsigned int version)
+{
+	int i = python_version_index(version);
+
+	return i < 0 ? NULL : &python_versions[i].objects;
+}
+
+char *python_version_format(unsigned int version, char *buf, size_t len)
+{
+	if (version & 0xff00)
+		snprintf(buf, len, "%u.%u.%u", version >> 24, version >> 16 & 0xff,
+			 version >> 8 & 0xff);
+	else
+		snprintf(buf, len, "%u.%u", version >> 24, version >> 16 & 0xff);
+	return buf;
+}
+
+const char *python_support(const struct runtime_binary *b, char *buf, size_t len)
+{
+	char v[32];
+
+	if (!b->py_version)
+		snprintf(buf, len, "CPython of unknown version: not supported");
+	else if (!b->py_runtime || !b->py_eval || !b->py_code_type)
+		snprintf(buf, len, "CPython %s: not supported (its symbols are not exported)",
+			 python_version_format(b->py_version, v, sizeof(v)));
+	else if (!python_layout(b->py_version))
+		snprintf(buf, len, "CPython %s: not supported (supported: 3.11)",
+			 python_version_format(b->py_version, v, sizeof(v)));
+	else
+		snprintf(buf, len, "CPython %s: supported",
+			 python_version_format(b->py_version, v, sizeof(v)));
+	return buf;
+}
+
+/* 8 bytes at a virtual address of the file's allocated sections */
+static bool read_u64_at(Elf *elf, uint64_t vaddr, uint64_t *out)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || vaddr < sh.sh_addr ||
+		    vaddr + sizeof(*out) > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || vaddr - sh.sh_addr + sizeof(*out) > d->d_size)
+			return false;
+		memcpy(out, (const char *)d->d_buf + (vaddr - sh.sh_addr), sizeof(*out));
+		return true;
+	}
+	return false;
+}
+
+/* python3.10, libpython3.9.so.1.0: the version before it was a symbol */
+static unsigned int version_from_path(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	unsigned int major, minor;
+
+	base = base ? base + 1 : path;
+	if (base && (sscanf(base, "python%u.%u", &major, &minor) == 2 ||
+		     sscanf(base, "libpython%u.%u", &major, &minor) == 2))
+		return major << 24 | minor << 16;
+	return 0;
+}
+
+static void note_symbol(Elf *elf, const char *name, const GElf_Sym *sym, struct runtime_binary *out)
+{
+	uint64_t version;
+
+	if (!strncmp(name, "v8dbg_", 6))
+		out->v8 = true;
+	else if (!strcmp(name, "_PyRuntime"))
+		out->py_runtime = sym->st_value;
+	else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
+		out->py_eval = sym->st_value;
+		out->py_eval_size = sym->st_size;
+	} else if (!strcmp(name, "PyCode_Type"))
+		out->py_code_type = sym->st_value;
+	else if (!strcmp(name, "Py_Version") && read_u64_at(elf, sym->st_value, &version))
+		out->py_version = (unsigned int)version;
+}
+
+void runtime_probe(Elf *elf, const char *path, struct runtime_binary *out)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	*out = (struct runtime_binary){ 0 };
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
+				      elf_getdata(scn, NULL) :
+				      NULL;
+
+		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (gelf_getsym(d, i, &sym) && sym.st_shndx != SHN_UNDEF &&
+			    (name = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				note_symbol(elf, name, &sym, out);
+		}
+	}
+	out->python = out->py_runtime != 0;
+	if (out->python && !out->py_version)
+		out->py_version = version_from_path(path);
+}

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Python frames in the stacks of Debian's /usr/bin/python3 (3.11, stripped, no frame
+pointers), without restarting it or any flag: pywork.py blocks and burns CPU in named,
+nested functions, logs how long, and marks each line that calls on towards a stall, so the
+test knows every frame's function and line in advance."""
+import os
+import re
+import subprocess
+
+from harness import Test, json_documents
+
+PYWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../workloads/pywork.py")
+PYTHON = "/usr/bin/python3"
+FRAMED_SHARE = 0.95    # of the off-CPU time with the Python frames, in order, with their lines
+SHARE_POINTS = 0.05    # a function's share of the samples against its share of the CPU time
+ZONE = "stallkit.test"
+
+# the Python functions from each stall to the module, innermost first
+CHAINS = {
+    "sleep": ["inner_sleep", "middle_sleep", "outer_sleep", "run_step", "main", "<module>"],
+    "socket": ["read_reply", "wait_reply", "ask_peer", "socket_step", "run_step", "main",
+               "<module>"],
+    "getaddrinfo": ["resolve_name", "lookup_host", "run_step", "main", "<module>"],
+    "go": ["wait_for_go", "main", "<module>"],
+}
+
+
+def marked_lines():
+    """{function: [(line number, text)]} of the lines marked "# frame: FUNCTION" """
+    marks = {}
+    with open(PYWORK) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"# frame: (\S+)$", text.rstrip())
+            if m:
+                marks.setdefault(m.group(1), []).append((number, text))
+    return marks
+
+
+def expected_frames(chain):
+    """[(function, line)] innermost first: each function's marked line that calls the next
+    inner one (the innermost's own marked line)"""
+    marks = marked_lines()
+    frames = []
+    for i, function in enumerate(chain):
+        lines = marks[function]
+        if i:
+            lines = [(n, t) for n, t in lines if re.search(rf"\b{chain[i - 1]}\(", t)]
+        (line, _), = lines
+        frames.append((function, line))
+    return frames
+
+
+def python_frames(stack, file=None):
+    """[(function, line)] of the Python frames (those of file, if given), innermost first"""
+    return [(f["function"], f["line"]) for f in stack
+            if f.get("kind") == "python" and (not file or f["file"].endswith(file))]
+
+
+def pywork_frames(stack):
+    return python_frames(stack, "/pywork.py")
+
+
+class PyWork:
+    """pywork.py started (through prefix if given) and waiting for go()"""
+
+    def __init__(self, test, steps, prefix=()):
+        self.log = os.path.join(test.tmp.name, f"pywork-{len(os.listdir(test.tmp.name))}.log")
+        self.proc = test.start(list(prefix) + [PYTHON, PYWORK] + list(steps),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=dict(os.environ, PYWORK_LOG=self.log))
+        line = self.proc.stdout.readline()
+        assert line.startswith("ready "), line
+        self.pid = int(line.split()[1])
+
+    def go(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+
+    def finish(self):
+        assert self.proc.stdout.readline() == "done\n"
+        self.proc.stdin.close()
+        return self.proc.wait(60)
+
+    def facts(self):
+        """{'block inner_sleep': [ns, ...], 'cpu burn_heavy': ns, ...}"""
+        facts = {}
+        with open(self.log) as f:
+            for kind, function, ns in (line.split() for line in f):
+                if kind == "block":
+                    facts.setdefault(f"block {function}", []).append(int(ns))
+                else:
+                    facts[f"cpu {function}"] = int(ns)
+        return facts
+
+
+class RuntimePython(Test):
+    def trace(self, tool, steps, *args, prefix=()):
+        """The steps under the tool with -p, from before they start until the process exits:
+        (the workload, the tool's JSON documents)"""
+        w = PyWork(self, steps, prefix)
+        t = self.tracer(tool, "-p", str(w.pid), "--json", *args)
+        w.go()
+        self.assertEqual(w.finish(), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        return w, json_documents(out)
+
+    def assertFramedShare(self, doc, pid, chains):
+        """At least 95% of the process's off-CPU time is in stacks whose Python frames (of
+        pywork.py: the library's own, such as socket.py's, may come above them) are one of
+        the chains, in order, with their lines; returns {chain: ns}"""
+        expected = {tuple(expected_frames(CHAINS[c])): c for c in chains}
+        mine = [s for s in doc["stacks"] if s["pid"] == pid]
+        total = sum(s["total_ns"] for s in mine)
+        framed = {c: 0 for c in chains}
+        for s in mine:
+            chain = expected.get(tuple(pywork_frames(s["user_stack"])))
+            if chain:
+                framed[chain] += s["total_ns"]
+        others = sorted(((s["total_ns"], python_frames(s["user_stack"])) for s in mine
+                         if tuple(pywork_frames(s["user_stack"])) not in expected),
+                        reverse=True)[:5]
+        self.assertGreaterEqual(sum(framed.values()), FRAMED_SHARE * total,
+                                f"framed {framed} of {total} ns; others: {others}")
+        return framed
+
+    def test_offcputime_sleep_socket_and_lookup(self):
+        """Nested functions sleeping, waiting on a socket and resolving a name (through the
+        test's own DNS server, 200 ms late): the Python functions in order with their lines
+        for 95% of the off-CPU time, each stall's time within 5% of the workload's log."""
+        ns = self.dns_namespace()
+        name = f"d200.ok.{ZONE}"
+        w, (doc,) = self.trace("offcputime",
+                               ["sleep:4:100", "socket:3:150", f"getaddrinfo:2:{name}"],
+                               prefix=ns.exec_prefix())
+        facts = w.facts()
+        framed = self.assertFramedShare(doc, w.pid, ["sleep", "socket", "getaddrinfo", "go"])
+        for chain, function in (("sleep", "inner_sleep"), ("socket", "read_reply"),
+                                ("getaddrinfo", "resolve_name")):
+            self.assertWithin(framed[chain], sum(facts[f"block {function}"]), 0.05, chain)
+        self.assertFalse([s for s in doc.get("unwind_stops", [])
+                          if s["reason"].startswith("python")], doc.get("unwind_stops"))
+
+    def test_no_runtime_frames_shows_the_interpreter(self):
+        """--no-runtime-frames: no Python frame, the evaluation loop where they were."""
+        w, (doc,) = self.trace("offcputime", ["sleep:3:100"], "--no-runtime-frames")
+        stacks = [s["user_stack"] for s in doc["stacks"] if s["pid"] == w.pid]
+        self.assertTrue(stacks)
+        for stack in stacks:
+            self.assertEqual(python_frames(stack), [])
+        self.assertTrue(any("_PyEval_EvalFrameDefault" in [f["function"] for f in stack]
+                            for stack in stacks))
+
+    def test_text_names_the_functions_and_lines(self):
+        """The text report: "inner_sleep at .../pywork.py:LINE [python]" in the stack."""
+        w = PyWork(self, ["sleep:3:100"])
+        t = self.tracer("offcputime", "-p", str(w.pid))
+        w.go()
+        self.assertEqual(w.finish(), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        for function, line in expected_frames(CHAINS["sleep"]):
+            self.assertRegex(out,
+                             rf"\n\s+{re.escape(function)} at \S*pywork\.py:{line} \[python\]\n")
+
+    def test_dnsblock_shows_the_python_caller(self):
+        """dnsblock --stacks: each lookup's stack has the Python functions that asked for it."""
+        ns = self.dns_namespace()
+        name = f"d100.ok.{ZONE}"
+        w, docs = self.trace("dnsblock", [f"getaddrinfo:2:{name}"], "--stacks",
+                             prefix=ns.exec_prefix())
+        lookups = [d for d in docs if d["type"] == "lookup"]
+        self.assertEqual(len(lookups), 2)
+        for lookup in lookups:
+            self.assertEqual(pywork_frames(lookup["stack"]), expected_frames(CHAINS["getaddrinfo"]))
+            # socket.getaddrinfo, in the library, calls the C function
+            self.assertEqual(python_frames(lookup["stack"], "/socket.py")[0][0], "getaddrinfo")
+
+    def test_stallcheck_says_the_runtime_is_supported(self):
+        """stallcheck -p: the interpreter, its version, and that its frames are named."""
+        w = PyWork(self, [])
+        rc, out, err = self.run_tool("stallcheck", "-p", str(w.pid), "--json")
+        self.assertEqual(rc, 0, err)
+        runtime = json_documents(out)[0]["process"]["runtime"]
+        self.assertRegex(runtime["what"], r"^CPython 3\.11\.\d+: supported$")
+        self.assertTrue(runtime["frames_named"])
+        self.assertEqual(os.path.realpath(runtime["binary"]), os.path.realpath(PYTHON))
+        w.go()
+        self.assertEqual(w.finish(), 0)
+
+    def test_profile_shares_by_python_function(self):
+        """CPU burned 3:1 in two Python functions: each one's share of the samples within 5
+        points of its share of the CPU time the thread measured."""
+        w = PyWork(self, ["burn:4"])
+        t = self.tracer("profile", "-F", "99", "-p", str(w.pid), "--json")
+        w.go()
+        self.assertEqual(w.finish(), 0)
+        rc, out, err = t.finish()
+        self.assertEqual(rc, 0, err)
+        (doc,) = json_documents(out)
+        facts = w.facts()
+        samples = {"burn_heavy": 0, "burn_light": 0}
+        for s in doc["stacks"]:
+            frames = python_frames(s["user_stack"])
+            if s["pid"] == w.pid and frames and frames[0][0] in samples:
+                self.assertEqual([f for f, _ in frames[1:]], ["burn", "run_step", "main",
+                                                              "<module>"])
+                samples[frames[0][0]] += s["count"]
+        heavy = samples["burn_heavy"] / sum(samples.values())
+        truth = facts["cpu burn_heavy"] / (facts["cpu burn_heavy"] + facts["cpu burn_light"])
+        self.assertAlmostEqual(heavy, truth, delta=SHARE_POINTS, msg=samples)
+        cpu_s = (facts["cpu burn_heavy"] + facts["cpu burn_light"]) / 1e9
+        self.assertGreater(sum(samples.values()), 0.9 * 99 * cpu_s, samples)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
