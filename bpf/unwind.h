@@ -65,7 +65,8 @@ enum unwind_mapping_kind {
 
 /*
  * Where there is no call frame information, the code keeps frame pointers: V8's builtins and
- * the JIT code of a process that runs V8 (V8 sets up rbp in every frame of code it generates).
+ * the JIT code of a process that runs V8 (V8 sets up rbp in every frame of code it generates),
+ * and the code cache of a HotSpot JVM started with -XX:+PreserveFramePointer.
  */
 #define UNWIND_FP_WITHOUT_INFO 1
 

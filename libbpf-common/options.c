@@ -14,6 +14,7 @@ enum {
 	OPT_CGROUP,
 	OPT_JSON,
 	OPT_NO_RUNTIME_FRAMES,
+	OPT_JVM_PERFMAP,
 };
 
 void options_init(void)
@@ -130,6 +131,9 @@ static const struct argp_option runtime_options[] = {
 	{ "no-runtime-frames", OPT_NO_RUNTIME_FRAMES, NULL, 0,
 	  "Show interpreters' stacks as the machine runs them: _PyEval_EvalFrameDefault, not the "
 	  "Python functions", 0 },
+	{ "jvm-perfmap", OPT_JVM_PERFMAP, NULL, 0,
+	  "Name compiled Java methods: ask each HotSpot JVM (JDK 17+) whose code is in the "
+	  "stacks for its perf map when the report is made (a few ms of the JVM's time)", 0 },
 	{},
 };
 
@@ -141,6 +145,9 @@ static error_t parse_runtime(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_NO_RUNTIME_FRAMES:
 		o->no_runtime_frames = true;
+		break;
+	case OPT_JVM_PERFMAP:
+		o->jvm_perfmap = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

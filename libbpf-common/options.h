@@ -36,9 +36,10 @@ struct output_opts {
 	bool verbose;
 };
 
-/* --no-runtime-frames */
+/* --no-runtime-frames --jvm-perfmap */
 struct runtime_opts {
 	bool no_runtime_frames; /* interpreters' frames are not walked nor shown */
+	bool jvm_perfmap;	/* JVMs are asked for their perf map when their code is named */
 };
 
 extern const struct argp target_argp;

@@ -135,6 +135,8 @@ static void note_symbol(Elf *elf, const char *name, const GElf_Sym *sym, struct 
 
 	if (!strncmp(name, "v8dbg_", 6))
 		out->v8 = true;
+	else if (!strcmp(name, "gHotSpotVMStructs"))
+		out->hotspot = true;
 	else if (!strcmp(name, "_PyRuntime"))
 		out->py_runtime = sym->st_value;
 	else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {

@@ -15,6 +15,7 @@
 
 struct runtime_binary {
 	bool v8;
+	bool hotspot; /* a HotSpot JVM's libjvm.so (gHotSpotVMStructs) */
 	bool python;
 	/* CPython: PY_VERSION_HEX (0x030b02f0 for 3.11.2), 0 if unknown; the binary's virtual
 	 * addresses of _PyRuntime, the evaluation loop and the code objects' type */

@@ -57,7 +57,7 @@ struct sym_map {
 struct sym_jit {
 	uint64_t start;
 	uint64_t size;
-	char *name;
+	const char *name; /* kept by sym_keep_string() */
 };
 
 struct sym_process {
@@ -68,6 +68,8 @@ struct sym_process {
 	struct sym_jit *jit; /* sorted by start */
 	size_t njit;
 	struct timespec jit_mtime;
+	signed char hotspot;	/* it runs a HotSpot JVM: 1, 0, -1 not known yet */
+	time_t perfmap_asked;	/* when its JVM was last asked for its perf map */
 	struct sym_process *next;
 };
 
@@ -101,9 +103,14 @@ struct symbolizer {
 	uint64_t ksyms_loaded_ns; /* when (CLOCK_MONOTONIC) */
 	bool ksyms_reloaded;	  /* since the first load, for an address it lacked */
 	bool no_runtime_frames;	  /* symbolizer_opts */
+	bool jvm_perfmap;
 	struct sym_python *pythons; /* the CPython processes whose frames were named */
-	void *runtime_names;	    /* tsearch tree of the names of their functions and files */
+	void *names; /* tsearch tree of names kept for the symbolizer's life (sym_keep_string) */
 };
+
+/* symbolizer.c: a name (malloc'ed, taken over) kept once for the symbolizer's life, which
+ * frames may point to; NULL if str is NULL or there is no memory */
+const char *sym_keep_string(struct symbolizer *s, char *str);
 
 /* sym_file.c */
 struct sym_file *sym_file_open(struct symbolizer *s, int fd, const char *path,
@@ -154,7 +161,7 @@ void sym_memo_add(struct sym_memo *m, const struct sym_file *file, uint64_t key,
 int sym_process_note(struct symbolizer *s, pid_t pid);
 struct sym_process *sym_process_find(struct symbolizer *s, pid_t pid);
 const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr);
-const struct sym_jit *sym_process_jit(struct sym_process *p, uint64_t addr);
+const struct sym_jit *sym_process_jit(struct symbolizer *s, struct sym_process *p, uint64_t addr);
 void sym_process_free(struct sym_process *p);
 
 /* sym_python.c: a CPython frame (bpf/runtime.h) of process p, named, or a SYM_FRAME_LOST

@@ -150,15 +150,14 @@ static int jit_compare(const void *a, const void *b)
 
 static void free_jit(struct sym_process *p)
 {
-	for (size_t i = 0; i < p->njit; i++)
-		free(p->jit[i].name);
 	free(p->jit);
 	p->jit = NULL;
 	p->njit = 0;
 }
 
-/* "START SIZE name" lines, hex without 0x; read again when the file has grown */
-static void read_jit_map(struct sym_process *p)
+/* "START SIZE name" lines, hex without 0x; read again when the file has grown (the names stay:
+ * frames returned before point to them) */
+static void read_jit_map(struct symbolizer *s, struct sym_process *p)
 {
 	char path[128], *line = NULL;
 	size_t len = 0, cap = 0;
@@ -191,7 +190,7 @@ static void read_jit_map(struct sym_process *p)
 			p->jit = grown;
 			cap = grown_cap;
 		}
-		j.name = strdup(line + name_at);
+		j.name = sym_keep_string(s, strdup(line + name_at));
 		if (j.name)
 			p->jit[p->njit++] = j;
 	}
@@ -269,6 +268,7 @@ int sym_process_note(struct symbolizer *s, pid_t pid)
 			return -ENOMEM;
 		}
 		p->pid = pid;
+		p->hotspot = -1;
 		if (!tsearch(p, &s->process_index, compare_pids)) {
 			free(p);
 			free_maps(&fresh);
@@ -283,7 +283,7 @@ int sym_process_note(struct symbolizer *s, pid_t pid)
 	p->maps = fresh.maps;
 	p->nmaps = fresh.nmaps;
 	p->nspid = namespace_pid(pid);
-	read_jit_map(p);
+	read_jit_map(s, p);
 	return 0;
 }
 
@@ -304,11 +304,11 @@ const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr
 	return NULL;
 }
 
-const struct sym_jit *sym_process_jit(struct sym_process *p, uint64_t addr)
+const struct sym_jit *sym_process_jit(struct symbolizer *s, struct sym_process *p, uint64_t addr)
 {
 	size_t lo = 0, hi;
 
-	read_jit_map(p); /* JIT maps grow while the program runs */
+	read_jit_map(s, p); /* JIT maps grow while the program runs */
 	hi = p->njit;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

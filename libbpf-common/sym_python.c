@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,33 +36,6 @@ struct sym_python {
 	size_t ncodes, cap;
 	struct sym_python *next;
 };
-
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* a name kept once for the symbolizer's life, which the frames point to */
-static const char *keep_string(struct symbolizer *s, char *str)
-{
-	char **found;
-
-	if (!str)
-		return NULL;
-	found = tsearch(str, &s->runtime_names, compare_strings);
-	if (!found) {
-		free(str);
-		return NULL;
-	}
-	if (*found != str)
-		free(str);
-	return *found;
-}
-
-static void free_name(void *name)
-{
-	free(name);
-}
 
 static bool read_memory(const struct sym_python *py, uint64_t addr, void *buf, size_t len)
 {
@@ -152,8 +124,8 @@ static void read_code(struct symbolizer *s, const struct sym_python *py, struct 
 	    !read_pointer(py, c->addr + o->code_linetable, &table) ||
 	    !read_memory(py, c->addr + o->code_firstlineno, &firstline, sizeof(firstline)))
 		return;
-	c->name = keep_string(s, read_string(py, name));
-	c->file = keep_string(s, read_string(py, file));
+	c->name = sym_keep_string(s, read_string(py, name));
+	c->file = sym_keep_string(s, read_string(py, file));
 	c->firstline = firstline;
 	if (!c->name || !c->file)
 		return;
@@ -346,6 +318,4 @@ void sym_python_free_all(struct symbolizer *s)
 		free(py);
 	}
 	s->pythons = NULL;
-	tdestroy(s->runtime_names, free_name);
-	s->runtime_names = NULL;
 }

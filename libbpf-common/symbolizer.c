@@ -10,14 +10,17 @@
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <gelf.h>
+#include "jvm.h"
 #include "stack_stops.h"
 #include "sym_internal.h"
 #include "unwind.h"
 #include "util.h"
 
 #define MEMO_BUDGET	 (64u << 20) /* bytes of resolved addresses kept */
+#define JVM_PERFMAP_TIMEOUT_MS 5000 /* a JVM's answer; jcmd's own is 10 s */
 #define MAX_INLINE_DEPTH 32
 
 /* Frames of an address of a file (lookup and report: ELF virtual addresses, lookup = report - 1
@@ -43,6 +46,27 @@ static size_t resolve(struct symbolizer *s, struct sym_file *file, uint64_t look
 	return n;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+const char *sym_keep_string(struct symbolizer *s, char *str)
+{
+	char **found;
+
+	if (!str)
+		return NULL;
+	found = tsearch(str, &s->names, compare_strings);
+	if (!found) {
+		free(str);
+		return NULL;
+	}
+	if (*found != str)
+		free(str);
+	return *found;
+}
+
 struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
@@ -54,6 +78,7 @@ struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 	setenv("DEBUGINFOD_TIMEOUT", DEBUGINFOD_TIMEOUT_S, 0);
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
 	s->no_runtime_frames = opts && opts->no_runtime_frames;
+	s->jvm_perfmap = opts && opts->jvm_perfmap;
 	s->memo = sym_memo_new(MEMO_BUDGET);
 	if (!s->debug_root || !s->memo) {
 		symbolizer_free(s);
@@ -62,12 +87,21 @@ struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts)
 	return s;
 }
 
+struct symbolizer *symbolizer_for(const struct runtime_opts *runtime)
+{
+	return symbolizer_new(&(struct symbolizer_opts){
+		.no_runtime_frames = runtime->no_runtime_frames,
+		.jvm_perfmap = runtime->jvm_perfmap,
+	});
+}
+
 void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
 	sym_memo_free(s->memo);
 	sym_python_free_all(s);
+	tdestroy(s->names, free);
 	tdestroy(s->process_index, free_nothing);
 	while (s->processes) {
 		struct sym_process *next = s->processes->next;
@@ -123,6 +157,30 @@ static bool is_thread_root(const char *name)
 	return false;
 }
 
+static bool runs_hotspot(struct sym_process *p)
+{
+	for (size_t i = 0; p->hotspot < 0 && i < p->nmaps; i++)
+		if (p->maps[i].file && sym_file_runtime(p->maps[i].file)->hotspot)
+			p->hotspot = 1;
+	if (p->hotspot < 0)
+		p->hotspot = 0;
+	return p->hotspot;
+}
+
+/* Code of a JVM without a name: the JVM is asked for its perf map (at most once a second),
+ * and the address looked up again */
+static const struct sym_jit *jvm_code(struct symbolizer *s, struct sym_process *p,
+				      uint64_t lookup)
+{
+	time_t now = time(NULL);
+
+	if (!s->jvm_perfmap || !runs_hotspot(p) || now == p->perfmap_asked)
+		return NULL;
+	p->perfmap_asked = now;
+	return jvm_perfmap_write(p->pid, JVM_PERFMAP_TIMEOUT_MS) ? NULL :
+								   sym_process_jit(s, p, lookup);
+}
+
 static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t addr, bool leaf,
 			  struct sym_frame *out, size_t max)
 {
@@ -142,8 +200,9 @@ static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t 
 					     out, max);
 		return n;
 	}
-	if (p && (jit = sym_process_jit(p, lookup))) {
+	if (p && ((jit = sym_process_jit(s, p, lookup)) || (jit = jvm_code(s, p, lookup)))) {
 		out[0].kind = SYM_FRAME_SYMBOL;
+		out[0].runtime = runs_hotspot(p) ? SYM_RUNTIME_JAVA : SYM_RUNTIME_NATIVE;
 		out[0].function = jit->name;
 		out[0].function_offset = addr - jit->start;
 		out[0].module = "[jit]";

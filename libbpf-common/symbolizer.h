@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "options.h"
 
 struct symbolizer;
 
@@ -29,6 +30,9 @@ struct symbolizer_opts {
 	const char *debug_root;
 	/* interpreters' frames (bpf/runtime.h) are left out: the native stack as it was */
 	bool no_runtime_frames;
+	/* a HotSpot JVM's code without a name is named by the perf map it is asked for
+	 * (jvm.h), at most once a second per process */
+	bool jvm_perfmap;
 };
 
 enum sym_frame_kind {
@@ -66,6 +70,8 @@ struct sym_frame {
 };
 
 struct symbolizer *symbolizer_new(const struct symbolizer_opts *opts);
+/* A tool's symbolizer, as its options about runtimes say */
+struct symbolizer *symbolizer_for(const struct runtime_opts *runtime);
 void symbolizer_free(struct symbolizer *s);
 
 /*

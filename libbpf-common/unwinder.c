@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "proc_maps.h"
+#include "jvm.h"
 #include "procfs.h"
 #include "runtime_probe.h"
 #include "unwind_space.h"
@@ -322,10 +323,17 @@ static void python_runtime_of(const struct binary *b, uint64_t bias, struct unwi
 	};
 }
 
-/* A mapping for the BPF half; false if it is none of its business.  *v8 is set if it is V8's
- * and the process's runtime if it is an interpreter's (unless runtimes is false). */
+/* What a process's mappings say of the runtimes it runs */
+struct process_runtimes {
+	bool v8;			/* its anonymous code is V8's, which keeps frame pointers */
+	bool hotspot;			/* it runs a HotSpot JVM */
+	struct unwind_runtime *python;	/* where its interpreter's frames are, for the BPF half */
+};
+
+/* A mapping for the BPF half; false if it is none of its business.  Notes in rt what it says
+ * of the process's runtimes. */
 static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
-		       struct unwind_mapping *out, bool *v8, struct unwind_runtime *runtime,
+		       struct unwind_mapping *out, struct process_runtimes *rt,
 		       struct binary **used)
 {
 	struct binary *b;
@@ -347,14 +355,15 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 	out->kind = UNWIND_MAP_NO_INFO;
 	if (b->runtime.v8) {
 		out->flags |= UNWIND_FP_WITHOUT_INFO;
-		*v8 = true;
+		rt->v8 = true;
 	}
+	rt->hotspot |= b->runtime.hotspot;
 	for (size_t i = 0; i < b->nsegs; i++) {
 		if (b->seg_offset[i] == m->pgoff) {
 			out->bias = m->start - b->seg_vaddr[i];
 			out->kind = b->kind;
 			if (b->runtime.python && u->runtimes)
-				python_runtime_of(b, out->bias, runtime);
+				python_runtime_of(b, out->bias, rt->python);
 		}
 	}
 	return true;
@@ -439,7 +448,8 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	struct binary **used;
 	struct tracked *t;
 	__u32 key = pid;
-	bool v8 = false;
+	struct process_runtimes rt = { .python = &p->runtime };
+	bool fp_code;
 	size_t nused = 0;
 	int err;
 
@@ -458,14 +468,16 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	p->count = 0;
 	p->runtime = (struct unwind_runtime){ .kind = RUNTIME_NONE };
 	for (size_t i = 0; i < snap->n; i++) {
-		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &v8,
-			       &p->runtime, &used[nused]))
+		if (mapping_of(u, &snap->maps[i], snap->fds[i], &p->maps[p->count], &rt,
+			       &used[nused]))
 			p->count++;
 		nused += used[nused] != NULL;
 	}
 	snapshot_free(snap);
-	/* a process that runs V8: its anonymous code is V8's JIT code */
-	for (__u32 i = 0; v8 && i < p->count; i++)
+	/* a process that runs V8, or a JVM whose compiled code keeps frame pointers: its
+	 * anonymous code is theirs, and walked by frame pointer */
+	fp_code = rt.v8 || (rt.hotspot && jvm_preserves_frame_pointers(pid));
+	for (__u32 i = 0; fp_code && i < p->count; i++)
 		if (p->maps[i].kind == UNWIND_MAP_ANON)
 			p->maps[i].flags |= UNWIND_FP_WITHOUT_INFO;
 	tracked_release(t); /* its mappings of before, if it was told before */

@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	if (loader_load(skel->skeleton) ||
 	    filter_populate(skel->maps.filter_ids, &skel->rodata->filter_cfg, &o.target))
 		goto out;
-	if (o.stacks && !(sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames }))) {
+	if (o.stacks && !(sym = symbolizer_for(&o.runtime))) {
 		warn("setting up the symbolizer");
 		goto out;
 	}

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 	hook = (struct tp_hook){ .category = "sched", .name = "sched_switch",
 				 .raw = skel->progs.sched_switch_raw,
 				 .btf = skel->progs.sched_switch_btf };
-	sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames });
+	sym = symbolizer_for(&o.runtime);
 	if (!sym) {
 		warn("setting up the symbolizer");
 		goto out;

@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	hook.btf = skel->progs.sched_switch;
-	sym = symbolizer_new(&(struct symbolizer_opts){ .no_runtime_frames = o.runtime.no_runtime_frames });
+	sym = symbolizer_for(&o.runtime);
 	if (!sym) {
 		warn("setting up the symbolizer");
 		goto out;

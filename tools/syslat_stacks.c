@@ -16,8 +16,7 @@ int stacks_init(struct syslat_stacks *st, __u64 min_ns, const struct runtime_opt
 	st->min_ns = min_ns;
 	/* the key: everything before count */
 	rows_init(&st->rows, offsetof(struct syslat_stack, count), sizeof(struct syslat_stack));
-	st->sym = symbolizer_new(
-		&(struct symbolizer_opts){ .no_runtime_frames = runtime->no_runtime_frames });
+	st->sym = symbolizer_for(runtime);
 	return st->sym ? 0 : -1;
 }
 
