@@ -10,7 +10,7 @@
 #ifndef STALLKIT_PYTHON_BPF_H
 #define STALLKIT_PYTHON_BPF_H
 
-#include "runtime.h"
+#include "runtime.bpf.h"
 #include "stacks.h"
 
 #define PYTHON_MAX_THREADS 1024 /* thread states searched for the current thread's */
@@ -23,41 +23,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } python_threads SEC(".maps");
-
-/* (process, code object) pairs userspace was told of */
-struct python_code_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 code;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct python_code_key);
-	__type(value, __u8);
-} python_codes_told SEC(".maps");
-
-/* Userspace reads a code object the first time it is seen (it may be retold after eviction) */
-static __always_inline void python_tell_code(__u64 code)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct python_code_key key = { .tgid = tgid, .code = code };
-	struct runtime_request req = { .tgid = tgid, .kind = RUNTIME_PYTHON, .object = code };
-	__u8 one = 1;
-
-	if (bpf_map_lookup_elem(&python_codes_told, &key))
-		return;
-	/* one that does not fit is told at its next sight */
-	if (!bpf_map_update_elem(&python_codes_told, &key, &one, BPF_NOEXIST) &&
-	    bpf_ringbuf_output(&unwind_requests, &req, sizeof(req), 0))
-		bpf_map_delete_elem(&python_codes_told, &key);
-}
-
-static __always_inline bool python_read(__u64 *out, __u64 addr)
-{
-	return !bpf_probe_read_user(out, sizeof(*out), (const void *)addr);
-}
 
 /*
  * A walk through the thread's interpreter state, in one struct (the BPF stack of a tool's
@@ -82,7 +47,7 @@ static long python_thread_step(__u32 i, void *ctx)
 		w->loss = RUNTIME_LOSS_THREAD;
 		return 1;
 	}
-	if (!python_read(&tid, w->at + w->layout->thread_tid)) {
+	if (!runtime_read(&tid, w->at + w->layout->thread_tid)) {
 		w->loss = RUNTIME_LOSS_UNREADABLE;
 		return 1;
 	}
@@ -90,7 +55,7 @@ static long python_thread_step(__u32 i, void *ctx)
 		w->found = true;
 		return 1;
 	}
-	if (!python_read(&w->at, w->at + w->layout->thread_next)) {
+	if (!runtime_read(&w->at, w->at + w->layout->thread_next)) {
 		w->loss = RUNTIME_LOSS_UNREADABLE;
 		return 1;
 	}
@@ -104,13 +69,13 @@ static __always_inline void python_thread_state(const struct unwind_runtime *rt,
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *cached = bpf_map_lookup_elem(&python_threads, &tid), id;
 
-	if (cached && python_read(&id, *cached + rt->python.thread_tid) && id == tid) {
+	if (cached && runtime_read(&id, *cached + rt->python.thread_tid) && id == tid) {
 		w->at = *cached;
 		w->found = true;
 		return;
 	}
-	if (!python_read(&w->at, rt->state + rt->python.runtime_interpreters) ||
-	    !python_read(&w->at, w->at + rt->python.interp_threads)) {
+	if (!runtime_read(&w->at, rt->state + rt->python.runtime_interpreters) ||
+	    !runtime_read(&w->at, w->at + rt->python.interp_threads)) {
 		w->loss = RUNTIME_LOSS_UNREADABLE;
 		return;
 	}
@@ -137,9 +102,9 @@ static long python_frame_step(__u32 i, void *ctx)
 		w->loss = RUNTIME_LOSS_DEPTH;
 		return 1;
 	}
-	if (!python_read(&code, w->at + l->frame_code) ||
-	    !python_read(&instr, w->at + l->frame_instr) ||
-	    !python_read(&previous, w->at + l->frame_previous) ||
+	if (!runtime_read(&code, w->at + l->frame_code) ||
+	    !runtime_read(&instr, w->at + l->frame_instr) ||
+	    !runtime_read(&previous, w->at + l->frame_previous) ||
 	    bpf_probe_read_user(&entry, sizeof(entry), (const void *)(w->at + l->frame_is_entry)) ||
 	    (code & 7) || code >> 47) {
 		w->loss = RUNTIME_LOSS_UNREADABLE;
@@ -148,7 +113,7 @@ static long python_frame_step(__u32 i, void *ctx)
 	/* prev_instr is one code unit (2 bytes) before the first while the frame starts */
 	if (instr >= code + l->code_bytecode && (instr - code - l->code_bytecode) / 2 < lasti)
 		lasti = (instr - code - l->code_bytecode) / 2;
-	python_tell_code(code);
+	runtime_tell(RUNTIME_PYTHON, code);
 	out = bpf_map_lookup_elem(&unwind_scratch, &zero);
 	if (out)
 		out->ips[pos & (STACK_MAX_DEPTH - 1)] = PY_FRAME(code, lasti, entry);
@@ -174,8 +139,8 @@ __noinline int python_frames(const struct unwind_runtime *rt, struct stack_frame
 	w.layout = &rt->python;
 	python_thread_state(rt, &w);
 	/* the thread's current frame: thread->cframe->current_frame */
-	if (w.found && (!python_read(&w.at, w.at + rt->python.thread_cframe) ||
-			!python_read(&w.at, w.at + rt->python.cframe_frame)))
+	if (w.found && (!runtime_read(&w.at, w.at + rt->python.thread_cframe) ||
+			!runtime_read(&w.at, w.at + rt->python.cframe_frame)))
 		w.loss = RUNTIME_LOSS_UNREADABLE;
 	if (!w.loss)
 		bpf_loop(PYTHON_MAX_FRAMES, python_frame_step, &w, 0);

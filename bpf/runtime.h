@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Runtime frames: the frames of an interpreter (CPython) that the native stack shows only as its
- * evaluation loop.  The BPF half (bpf/python.bpf.h) walks the thread's interpreter frames at the
- * event and appends them to the native stack, before its mark; the symbolizer puts each run of
- * them in place of the evaluation-loop frame that ran it.
+ * evaluation loop, and the JavaScript functions of V8's frames.  The BPF half walks the thread's
+ * interpreter frames at the event (bpf/python.bpf.h), or notes each V8 frame's function as the
+ * unwinder passes it (bpf/v8.bpf.h), and appends them to the native stack, before its mark; the
+ * symbolizer puts each run of Python frames in place of the evaluation-loop frame that ran it,
+ * and each JavaScript function in place of its V8 frame.
  *
  * An entry of the stack is a runtime entry when its top 4 bits are RUNTIME_FRAME_TAG or
  * RUNTIME_NOTE_TAG: no user or kernel address looks like that (x86-64 addresses are canonical).
@@ -18,6 +20,7 @@
 enum runtime_kind {
 	RUNTIME_NONE,
 	RUNTIME_PYTHON,
+	RUNTIME_V8,
 };
 
 /*
@@ -41,6 +44,15 @@ struct python_layout {
 	__u16 pad;
 };
 
+/* Where V8 keeps a JavaScript frame's function (V8's own post-mortem metadata, v8dbg_*), in
+ * bytes: slots below the frame pointer, the function's SharedFunctionInfo */
+struct v8_layout {
+	__s16 fp_function;	  /* v8dbg_off_fp_function: the JSFunction */
+	__s16 fp_context;	  /* v8dbg_off_fp_context: a JS frame's context, or a frame marker */
+	__s16 fp_bytecode_offset; /* v8dbg_off_fp_bytecode_offset: interpreted frames' (a Smi) */
+	__u16 function_shared;	  /* v8dbg_class_JSFunction__shared__SharedFunctionInfo */
+};
+
 /* A process's interpreter, in its own addresses (part of struct unwind_process) */
 struct unwind_runtime {
 	__u32 kind; /* enum runtime_kind */
@@ -49,12 +61,28 @@ struct unwind_runtime {
 	__u64 eval_start; /* the evaluation loop: a stack without it has no frames to add */
 	__u64 eval_end;
 	struct python_layout python;
+	struct v8_layout v8;
 };
 
 #define RUNTIME_FRAME_TAG 0xaULL
 #define RUNTIME_NOTE_TAG  0xbULL
+#define RUNTIME_JS_TAG	  0xcULL /* a V8 frame's function, and the next entry its position */
+#define RUNTIME_JS_POS_TAG 0xdULL
 #define RUNTIME_TAG(e)	  ((__u64)(e) >> 60)
-#define RUNTIME_IS_ENTRY(e) (RUNTIME_TAG(e) == RUNTIME_FRAME_TAG || RUNTIME_TAG(e) == RUNTIME_NOTE_TAG)
+#define RUNTIME_IS_ENTRY(e) (RUNTIME_TAG(e) >= RUNTIME_FRAME_TAG && RUNTIME_TAG(e) <= RUNTIME_JS_POS_TAG)
+
+/*
+ * A V8 frame's JavaScript function in two entries: the native frame's index in the stack (the
+ * frame of V8 code it ran in) and its SharedFunctionInfo's address (8-byte aligned, under 2^47:
+ * in old space, it stays where it is, where the JSFunction of a closure moves at every
+ * scavenge); then the bytecode offset of an interpreted frame (V8_POS_NONE for compiled code).
+ */
+#define V8_FRAME(depth, sfi)   (RUNTIME_JS_TAG << 60 | (__u64)(depth) << 48 | ((sfi) & ((1ULL << 47) - 1)))
+#define V8_FRAME_DEPTH(e)      ((unsigned int)((e) >> 48 & 0xfff))
+#define V8_FRAME_SFI(e)	       ((e) & ((1ULL << 47) - 1))
+#define V8_POS(offset)	       (RUNTIME_JS_POS_TAG << 60 | (__u32)(offset))
+#define V8_POS_OFFSET(e)       ((__s32)(__u32)(e))
+#define V8_POS_NONE	       (-1)
 
 /*
  * A CPython frame in 64 bits: the tag, whether the evaluation loop entered it (the last of its
@@ -85,6 +113,8 @@ enum runtime_loss {
 	RUNTIME_LOSS_UNSUPPORTED,		  /* the interpreter's version is not supported */
 	RUNTIME_LOSS_NOT_RECORDED,		  /* the stack was taken without them */
 	RUNTIME_LOSS_CODE,			  /* a code object that could not be read */
+	RUNTIME_LOSS_JS_DEPTH,			  /* JavaScript functions past what a stack holds */
+	RUNTIME_LOSS_JS_FUNCTION,		  /* a function that could not be read */
 	RUNTIME_LOSS_LAST,
 };
 

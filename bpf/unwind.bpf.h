@@ -59,7 +59,9 @@ struct {
 	__type(value, struct stack_frames);
 } unwind_scratch SEC(".maps");
 
-#include "python.bpf.h" /* which sends its requests through unwind_requests */
+/* which send their requests through unwind_requests */
+#include "python.bpf.h"
+#include "v8.bpf.h"
 
 struct ustack_walk {
 	__u64 regs; /* the thread's user registers: a kernel pointer to its struct pt_regs */
@@ -336,22 +338,29 @@ static __always_inline __u32 unwind_frame(struct ustack_walk *st, __u32 depth)
 		return UNWIND_STOP_DEPTH;
 	if (lookup >= st->proc->runtime.eval_start && lookup < st->proc->runtime.eval_end)
 		st->in_eval = true;
+	barrier_var(depth); /* the mask stays: the verifier may have lost the bound above */
 	st->out->ips[depth & (STACK_MAX_DEPTH - 1)] = st->ip;
 	st->n = depth + 1;
 	switch (m->kind) {
 	case UNWIND_MAP_TABLE:
 		break;
 	case UNWIND_MAP_ANON:
-		return m->flags & UNWIND_FP_WITHOUT_INFO ? unwind_frame_pointer(st) :
-							   UNWIND_STOP_JIT;
+		if (!(m->flags & UNWIND_FP_WITHOUT_INFO))
+			return UNWIND_STOP_JIT;
+		if (st->proc->runtime.kind == RUNTIME_V8 && st->bp_known)
+			v8_note_frame(&st->proc->runtime, st->bp, depth);
+		return unwind_frame_pointer(st);
 	case UNWIND_MAP_FULL:
 		return UNWIND_STOP_TABLE_FULL;
 	default:
 		return UNWIND_STOP_NO_INFO;
 	}
 	row = unwind_row_find(m->table, lookup - m->bias);
-	if ((!row || row->rule == UNWIND_NONE) && (m->flags & UNWIND_FP_WITHOUT_INFO))
+	if ((!row || row->rule == UNWIND_NONE) && (m->flags & UNWIND_FP_WITHOUT_INFO)) {
+		if (st->proc->runtime.kind == RUNTIME_V8 && st->bp_known)
+			v8_note_frame(&st->proc->runtime, st->bp, depth); /* a builtin's frame */
 		return unwind_frame_pointer(st);
+	}
 	if (!row || row->rule == UNWIND_NONE)
 		return UNWIND_STOP_NO_INFO;
 	if (row->rule == UNWIND_SIGNAL)
@@ -429,11 +438,14 @@ __noinline int unwind_user_global(__u32 tgid, __u64 regs)
 		st.stop = UNWIND_STOP_NOT_READY;
 		goto mark;
 	}
+	v8_frames_begin();
 	bpf_loop(STACK_MAX_DEPTH, unwind_frame_cb, &st, 0);
 	if (st.stop == UNWIND_STOP_NOT_MAPPED)
 		unwind_request(tgid); /* perhaps code mapped since its mappings were read */
 	if (st.in_eval && st.proc->runtime.kind == RUNTIME_PYTHON)
 		st.n = python_frames(&st.proc->runtime, out, st.n);
+	if (st.proc->runtime.kind == RUNTIME_V8)
+		st.n = v8_frames_append(out, st.n);
 mark:
 #endif
 	if (st.n < STACK_MAX_DEPTH) /* the root's mark too: the stack is known complete */

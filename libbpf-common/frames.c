@@ -20,6 +20,8 @@ const char *frame_kind(const struct sym_frame *f)
 		return "python";
 	case SYM_RUNTIME_JAVA:
 		return "java";
+	case SYM_RUNTIME_JS:
+		return "js";
 	default:
 		return f->kernel ? "kernel" : "native";
 	}

@@ -129,8 +129,8 @@ const struct argp output_argp = { output_options, parse_output, NULL, NULL, NULL
 
 static const struct argp_option runtime_options[] = {
 	{ "no-runtime-frames", OPT_NO_RUNTIME_FRAMES, NULL, 0,
-	  "Show interpreters' stacks as the machine runs them: _PyEval_EvalFrameDefault, not the "
-	  "Python functions", 0 },
+	  "Show stacks as the machine runs them: CPython's evaluation loop and V8's builtins and "
+	  "JIT code, not the Python and JavaScript functions they run", 0 },
 	{ "jvm-perfmap", OPT_JVM_PERFMAP, NULL, 0,
 	  "Name compiled Java methods: ask each HotSpot JVM (JDK 17+) whose code is in the "
 	  "stacks for its perf map when the report is made (a few ms of the JVM's time)", 0 },

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "runtime_probe.h"
@@ -94,8 +95,8 @@ const char *python_support(const struct runtime_binary *b, char *buf, size_t len
 	return buf;
 }
 
-/* 8 bytes at a virtual address of the file's allocated sections */
-static bool read_u64_at(Elf *elf, uint64_t vaddr, uint64_t *out)
+/* len bytes at a virtual address of the file's allocated sections (zero in .bss) */
+static bool read_at(Elf *elf, uint64_t vaddr, void *out, size_t len)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -103,14 +104,17 @@ static bool read_u64_at(Elf *elf, uint64_t vaddr, uint64_t *out)
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(sh.sh_flags & SHF_ALLOC) || vaddr < sh.sh_addr ||
-		    vaddr + sizeof(*out) > sh.sh_addr + sh.sh_size)
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || vaddr < sh.sh_addr ||
+		    vaddr + len > sh.sh_addr + sh.sh_size)
 			continue;
+		if (sh.sh_type == SHT_NOBITS) { /* .bss: zero (v8dbg_ values that are 0) */
+			memset(out, 0, len);
+			return true;
+		}
 		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || vaddr - sh.sh_addr + sizeof(*out) > d->d_size)
+		if (!d || !d->d_buf || vaddr - sh.sh_addr + len > d->d_size)
 			return false;
-		memcpy(out, (const char *)d->d_buf + (vaddr - sh.sh_addr), sizeof(*out));
+		memcpy(out, (const char *)d->d_buf + (vaddr - sh.sh_addr), len);
 		return true;
 	}
 	return false;
@@ -129,12 +133,74 @@ static unsigned int version_from_path(const char *path)
 	return 0;
 }
 
+/* The v8dbg_ symbols naming a V8 frame needs, by where their value goes */
+#define V8_FIELD(name, field) { name, offsetof(struct v8_objects, field) }
+static const struct {
+	const char *name; /* after "v8dbg_" */
+	size_t at;
+} v8_fields[] = {
+	V8_FIELD("off_fp_function", fp_function),
+	V8_FIELD("off_fp_context", fp_context),
+	V8_FIELD("off_fp_bytecode_offset", fp_bytecode_offset),
+	V8_FIELD("class_JSFunction__shared__SharedFunctionInfo", function_shared),
+	V8_FIELD("class_HeapObject__map__Map", map),
+	V8_FIELD("class_Map__instance_type__uint16_t", map_instance_type),
+	V8_FIELD("class_SharedFunctionInfo__name_or_scope_info__Object", sfi_name_or_scope_info),
+	V8_FIELD("class_SharedFunctionInfo__script_or_debug_info__HeapObject", sfi_script),
+	V8_FIELD("class_SharedFunctionInfo__function_data__Object", sfi_function_data),
+	V8_FIELD("class_Script__name__Object", script_name),
+	V8_FIELD("class_Script__source__Object", script_source),
+	V8_FIELD("class_String__length__int32_t", string_length),
+	V8_FIELD("class_SeqOneByteString__chars__char", seq_chars),
+	V8_FIELD("class_ConsString__first__String", cons_first),
+	V8_FIELD("class_ConsString__second__String", cons_second),
+	V8_FIELD("class_ThinString__actual__String", thin_actual),
+	V8_FIELD("class_SlicedString__parent__String", sliced_parent),
+	V8_FIELD("class_SlicedString__offset__SMI", sliced_offset),
+	V8_FIELD("class_ExternalString__resource__Object", external_resource),
+	V8_FIELD("class_FixedArrayBase__length__SMI", fixed_array_length),
+	V8_FIELD("class_BytecodeArray__data__uintptr_t", bytecode_array_data),
+	V8_FIELD("scopeinfo_idx_ncontextlocals", scope_info_context_locals),
+	V8_FIELD("scopeinfo_idx_first_vars", scope_info_first_vars),
+	V8_FIELD("FirstNonstringType", first_nonstring_type),
+	V8_FIELD("type_SharedFunctionInfo__SHARED_FUNCTION_INFO_TYPE", type_sfi),
+	V8_FIELD("type_ScopeInfo__SCOPE_INFO_TYPE", type_scope_info),
+	V8_FIELD("type_Script__SCRIPT_TYPE", type_script),
+	V8_FIELD("type_BytecodeArray__BYTECODE_ARRAY_TYPE", type_bytecode_array),
+	V8_FIELD("type_ByteArray__BYTE_ARRAY_TYPE", type_byte_array),
+};
+#define V8_FIELDS (sizeof(v8_fields) / sizeof(v8_fields[0]))
+
+static void note_v8_symbol(Elf *elf, const char *name, const GElf_Sym *sym,
+			   struct v8_objects *out)
+{
+	int32_t value;
+
+	for (size_t i = 0; i < V8_FIELDS; i++)
+		if (!strcmp(name, v8_fields[i].name) && read_at(elf, sym->st_value, &value, 4))
+			memcpy((char *)out + v8_fields[i].at, &value, sizeof(value));
+}
+
+bool v8_supported(const struct runtime_binary *b)
+{
+	const struct v8_objects *o = &b->v8_objects;
+
+	for (size_t i = 0; b->v8 && i < V8_FIELDS; i++)
+		if (*(const int *)((const char *)o + v8_fields[i].at) == -1)
+			return false;
+	/* the frame slots the BPF half reads: fp - 40 .. fp - 8 */
+	return b->v8 && o->fp_function >= -40 && o->fp_function <= -8 && o->fp_context >= -40 &&
+	       o->fp_context <= -8 && o->fp_bytecode_offset >= -40 && o->fp_bytecode_offset <= -8;
+}
+
 static void note_symbol(Elf *elf, const char *name, const GElf_Sym *sym, struct runtime_binary *out)
 {
 	uint64_t version;
 
-	if (!strncmp(name, "v8dbg_", 6))
+	if (!strncmp(name, "v8dbg_", 6)) {
 		out->v8 = true;
+		note_v8_symbol(elf, name + 6, sym, &out->v8_objects);
+	}
 	else if (!strcmp(name, "gHotSpotVMStructs"))
 		out->hotspot = true;
 	else if (!strcmp(name, "_PyRuntime"))
@@ -144,7 +210,7 @@ static void note_symbol(Elf *elf, const char *name, const GElf_Sym *sym, struct 
 		out->py_eval_size = sym->st_size;
 	} else if (!strcmp(name, "PyCode_Type"))
 		out->py_code_type = sym->st_value;
-	else if (!strcmp(name, "Py_Version") && read_u64_at(elf, sym->st_value, &version))
+	else if (!strcmp(name, "Py_Version") && read_at(elf, sym->st_value, &version, 8))
 		out->py_version = (unsigned int)version;
 }
 
@@ -154,6 +220,7 @@ void runtime_probe(Elf *elf, const char *path, struct runtime_binary *out)
 	GElf_Shdr sh;
 
 	*out = (struct runtime_binary){ 0 };
+	memset(&out->v8_objects, 0xff, sizeof(out->v8_objects)); /* -1: not found */
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *d = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM ?
 				      elf_getdata(scn, NULL) :

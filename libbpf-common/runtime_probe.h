@@ -13,8 +13,28 @@
 #include <gelf.h>
 #include "runtime.h"
 
+/*
+ * What naming a V8 frame reads, from V8's post-mortem metadata (the v8dbg_* symbols, each an int
+ * in the binary), in bytes and instance types; -1 where the binary lacks the symbol
+ */
+struct v8_objects {
+	int fp_function, fp_context, fp_bytecode_offset;
+	int function_shared;			    /* JSFunction */
+	int map, map_instance_type;		    /* HeapObject, Map (a uint16_t) */
+	int sfi_name_or_scope_info, sfi_script, sfi_function_data;
+	int script_name, script_source;
+	int string_length, seq_chars, cons_first, cons_second, thin_actual, sliced_parent,
+		sliced_offset, external_resource;
+	int fixed_array_length;			    /* FixedArrayBase, a Smi */
+	int bytecode_array_data;		    /* where the bytecodes begin */
+	int scope_info_context_locals, scope_info_first_vars; /* slot indexes */
+	int first_nonstring_type, type_sfi, type_scope_info, type_script, type_bytecode_array,
+		type_byte_array;
+};
+
 struct runtime_binary {
 	bool v8;
+	struct v8_objects v8_objects; /* if v8 */
 	bool hotspot; /* a HotSpot JVM's libjvm.so (gHotSpotVMStructs) */
 	bool python;
 	/* CPython: PY_VERSION_HEX (0x030b02f0 for 3.11.2), 0 if unknown; the binary's virtual
@@ -47,6 +67,9 @@ struct python_objects {
 /* The layouts of a CPython version's structures, NULL if it is not supported */
 const struct python_layout *python_layout(unsigned int version);
 const struct python_objects *python_objects(unsigned int version);
+
+/* Whether a V8 binary's metadata has all that naming its frames needs */
+bool v8_supported(const struct runtime_binary *b);
 
 /* "3.11.2" */
 char *python_version_format(unsigned int version, char *buf, size_t len);

@@ -37,6 +37,10 @@ static const struct {
 							     "python_not_recorded" },
 	[RUNTIME_LOSS_CODE - RUNTIME_LOSS_FIRST] = { "python: code object not readable",
 						     "python_code_not_readable" },
+	[RUNTIME_LOSS_JS_DEPTH - RUNTIME_LOSS_FIRST] = { "javascript: more functions than a stack holds",
+							 "js_depth_limit" },
+	[RUNTIME_LOSS_JS_FUNCTION - RUNTIME_LOSS_FIRST] = { "javascript: function not readable",
+							    "js_function_not_readable" },
 };
 
 const char *unwind_stop_what(unsigned int stop)

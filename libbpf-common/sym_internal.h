@@ -105,6 +105,7 @@ struct symbolizer {
 	bool no_runtime_frames;	  /* symbolizer_opts */
 	bool jvm_perfmap;
 	struct sym_python *pythons; /* the CPython processes whose frames were named */
+	struct sym_v8 *v8s;	    /* the V8 processes whose frames were named */
 	void *names; /* tsearch tree of names kept for the symbolizer's life (sym_keep_string) */
 };
 
@@ -169,6 +170,13 @@ void sym_process_free(struct sym_process *p);
 void sym_python_frame(struct symbolizer *s, const struct sym_process *p, uint64_t entry,
 		      struct sym_frame *out);
 void sym_python_free_all(struct symbolizer *s);
+
+/* sym_v8.c: a JavaScript frame (bpf/runtime.h) of process p, named (with its line if
+ * interpreted, at bytecode_offset), or a SYM_FRAME_LOST frame if its function could not be
+ * read */
+void sym_v8_frame(struct symbolizer *s, const struct sym_process *p, uint64_t sfi,
+		  int32_t bytecode_offset, bool interpreted, struct sym_frame *out);
+void sym_v8_free_all(struct symbolizer *s);
 
 /* sym_kernel.c */
 const struct sym_kernel_symbol *sym_kernel_lookup(struct symbolizer *s, uint64_t addr);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "addr_table.h"
 #include "runtime_probe.h"
 #include "sym_internal.h"
 
@@ -18,7 +19,7 @@
 #define MAX_LINETABLE	 (1 << 20) /* bytes of a line table read */
 
 struct py_code {
-	uint64_t addr; /* 0: a free slot */
+	uint64_t addr; /* its table's key */
 	const char *name;
 	const char *file;
 	int firstline;
@@ -32,8 +33,7 @@ struct sym_python {
 	int mem;			   /* /proc/PID/mem */
 	const struct python_objects *objects; /* NULL: not CPython, or not supported */
 	uint64_t code_type;		   /* &PyCode_Type in the process */
-	struct py_code *codes;		   /* open addressing, by address */
-	size_t ncodes, cap;
+	struct addr_table codes;	   /* struct py_code, by address */
 	struct sym_python *next;
 };
 
@@ -201,6 +201,7 @@ static struct sym_python *python_new(struct symbolizer *s, const struct sym_proc
 	if (!py)
 		return NULL;
 	py->pid = p->pid;
+	py->codes = ADDR_TABLE_INIT(struct py_code);
 	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
 	py->mem = open(path, O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < p->nmaps && !py->objects; i++) {
@@ -226,46 +227,14 @@ static struct sym_python *python_of(struct symbolizer *s, const struct sym_proce
 	return python_new(s, p);
 }
 
-static struct py_code *code_slot(struct sym_python *py, uint64_t addr)
-{
-	size_t i = (addr >> 3) * 0x9e3779b97f4a7c15ULL % py->cap;
-
-	while (py->codes[i].addr && py->codes[i].addr != addr)
-		i = (i + 1) % py->cap;
-	return &py->codes[i];
-}
-
-static bool codes_grow(struct sym_python *py)
-{
-	struct py_code *old = py->codes;
-	size_t old_cap = py->cap, cap = old_cap ? 2 * old_cap : 256;
-
-	py->codes = calloc(cap, sizeof(*py->codes));
-	if (!py->codes) {
-		py->codes = old;
-		return false;
-	}
-	py->cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr)
-			*code_slot(py, old[i].addr) = old[i];
-	free(old);
-	return true;
-}
-
-/* The code object at addr, read on first use; NULL if there is no room */
+/* The code object at addr, read on first use; NULL if there is no memory */
 static struct py_code *code_of(struct symbolizer *s, struct sym_python *py, uint64_t addr)
 {
-	struct py_code *c;
+	bool created;
+	struct py_code *c = addr_table_get(&py->codes, addr, &created);
 
-	if (2 * (py->ncodes + 1) > py->cap && !codes_grow(py))
-		return NULL;
-	c = code_slot(py, addr);
-	if (!c->addr) {
-		c->addr = addr;
-		py->ncodes++;
+	if (c && created)
 		read_code(s, py, c);
-	}
 	return c;
 }
 
@@ -310,9 +279,13 @@ void sym_python_free_all(struct symbolizer *s)
 
 	for (; py; py = next) {
 		next = py->next;
-		for (size_t i = 0; i < py->cap; i++)
-			free(py->codes[i].linetable);
-		free(py->codes);
+		for (size_t i = 0; i < addr_table_slots(&py->codes); i++) {
+			struct py_code *c = addr_table_slot(&py->codes, i);
+
+			if (c)
+				free(c->linetable);
+		}
+		addr_table_free(&py->codes);
 		if (py->mem >= 0)
 			close(py->mem);
 		free(py);

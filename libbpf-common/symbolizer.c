@@ -101,6 +101,7 @@ void symbolizer_free(struct symbolizer *s)
 		return;
 	sym_memo_free(s->memo);
 	sym_python_free_all(s);
+	sym_v8_free_all(s);
 	tdestroy(s->names, free);
 	tdestroy(s->process_index, free_nothing);
 	while (s->processes) {
@@ -282,6 +283,30 @@ static size_t python_run(struct symbolizer *s, struct sym_process *p, struct run
 	return written;
 }
 
+/* A V8 frame's function in place of the native frame(s) at index i of the stack, if the BPF
+ * half noted one there; returns the frames written (0: none was) */
+static size_t js_frame(struct symbolizer *s, struct sym_process *p, struct runtime_cursor *c,
+		       size_t i, const struct sym_frame *native, size_t nnative,
+		       struct sym_frame *out, size_t max)
+{
+	const struct sym_frame *code = &native[nnative - 1];
+	bool interpreted;
+	size_t written = 0;
+
+	if (c->n < 2 || RUNTIME_TAG(c->at[0]) != RUNTIME_JS_TAG ||
+	    RUNTIME_TAG(c->at[1]) != RUNTIME_JS_POS_TAG || V8_FRAME_DEPTH(c->at[0]) != i ||
+	    max < 2)
+		return 0;
+	/* an interpreted frame runs in the interpreter's entry builtins */
+	interpreted = code->function && !strncmp(code->function, "Builtins_Interpreter", 20);
+	sym_v8_frame(s, p, V8_FRAME_SFI(c->at[0]), V8_POS_OFFSET(c->at[1]), interpreted, out);
+	c->at += 2;
+	c->n -= 2;
+	if (out[written++].kind == SYM_FRAME_LOST)
+		out[written++] = *code; /* the frame as it was, after the mark */
+	return written;
+}
+
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated)
 {
@@ -311,6 +336,14 @@ size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *ad
 			struct sym_frame eval = out[written + got - 1];
 
 			got = python_run(s, p, &runtime, &eval, out + written, max - written);
+		} else if (!s->no_runtime_frames && got) {
+			struct sym_frame native[MAX_INLINE_DEPTH];
+			size_t js;
+
+			memcpy(native, out + written, MIN(got, MAX_INLINE_DEPTH) * sizeof(*native));
+			js = js_frame(s, p, &runtime, i, native, MIN(got, MAX_INLINE_DEPTH),
+				      out + written, max - written);
+			got = js ? js : got;
 		}
 		written += got;
 	}

@@ -50,6 +50,8 @@ enum sym_frame_runtime {
 	SYM_RUNTIME_NATIVE,
 	SYM_RUNTIME_PYTHON, /* a CPython function: file is its script, line its line */
 	SYM_RUNTIME_JAVA,   /* a method the JVM compiled, named by its perf map */
+	SYM_RUNTIME_JS,	    /* a JavaScript function: file is its script, line its line (when the
+			     * frame is interpreted) */
 };
 
 struct sym_frame {
@@ -83,6 +85,8 @@ int symbolizer_note_process(struct symbolizer *s, pid_t pid);
 int symbolizer_note_process_once(struct symbolizer *s, pid_t pid);
 /* Reads a CPython code object of pid (bpf/runtime.h) now, while the process lives */
 void symbolizer_note_python_code(struct symbolizer *s, pid_t pid, uint64_t code);
+/* Reads a V8 SharedFunctionInfo of pid (bpf/runtime.h) now, while the process lives */
+void symbolizer_note_v8_function(struct symbolizer *s, pid_t pid, uint64_t sfi);
 
 /*
  * A user stack of pid, innermost first: addrs[0] is where the thread was, the others are

@@ -327,8 +327,23 @@ static void python_runtime_of(const struct binary *b, uint64_t bias, struct unwi
 struct process_runtimes {
 	bool v8;			/* its anonymous code is V8's, which keeps frame pointers */
 	bool hotspot;			/* it runs a HotSpot JVM */
-	struct unwind_runtime *python;	/* where its interpreter's frames are, for the BPF half */
+	struct unwind_runtime *runtime; /* where its frames' functions are, for the BPF half */
 };
+
+/* The process runs V8 from b: where its frames keep their functions */
+static void v8_runtime_of(const struct binary *b, struct unwind_runtime *out)
+{
+	const struct v8_objects *o = &b->runtime.v8_objects;
+
+	if (!v8_supported(&b->runtime) || out->kind != RUNTIME_NONE)
+		return;
+	*out = (struct unwind_runtime){
+		.kind = RUNTIME_V8,
+		.v8 = { .fp_function = o->fp_function, .fp_context = o->fp_context,
+			.fp_bytecode_offset = o->fp_bytecode_offset,
+			.function_shared = o->function_shared },
+	};
+}
 
 /* A mapping for the BPF half; false if it is none of its business.  Notes in rt what it says
  * of the process's runtimes. */
@@ -356,6 +371,8 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 	if (b->runtime.v8) {
 		out->flags |= UNWIND_FP_WITHOUT_INFO;
 		rt->v8 = true;
+		if (u->runtimes)
+			v8_runtime_of(b, rt->runtime);
 	}
 	rt->hotspot |= b->runtime.hotspot;
 	for (size_t i = 0; i < b->nsegs; i++) {
@@ -363,7 +380,7 @@ static bool mapping_of(struct unwinder *u, const struct proc_map *m, int fd,
 			out->bias = m->start - b->seg_vaddr[i];
 			out->kind = b->kind;
 			if (b->runtime.python && u->runtimes)
-				python_runtime_of(b, out->bias, rt->python);
+				python_runtime_of(b, out->bias, rt->runtime);
 		}
 	}
 	return true;
@@ -448,7 +465,7 @@ int unwinder_add_process(struct unwinder *u, pid_t pid)
 	struct binary **used;
 	struct tracked *t;
 	__u32 key = pid;
-	struct process_runtimes rt = { .python = &p->runtime };
+	struct process_runtimes rt = { .runtime = &p->runtime };
 	bool fp_code;
 	size_t nused = 0;
 	int err;
@@ -506,6 +523,8 @@ static int on_request(void *ctx, void *data, size_t size)
 		memcpy(&req, data, sizeof(req));
 		if (u->sym && req.kind == RUNTIME_PYTHON)
 			symbolizer_note_python_code(u->sym, req.tgid, req.object);
+		else if (u->sym && req.kind == RUNTIME_V8)
+			symbolizer_note_v8_function(u->sym, req.tgid, req.object);
 		return 0;
 	}
 	if (size < sizeof(pid))

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "proc_maps.h"
+#include "jvm.h"
 #include "runtime_probe.h"
 #include "stallcheck.h"
 #include "unwind_table.h"
@@ -49,9 +50,21 @@ static void note_runtime(struct process_facts *p, const char *path, int fd)
 			p->runtime_supported = python_layout(b.py_version) && b.py_eval &&
 					       b.py_code_type;
 		} else if (b.v8) {
+			p->runtime_supported = v8_supported(&b);
+			snprintf(p->runtime, sizeof(p->runtime), "%s",
+				 p->runtime_supported ?
+					 "V8 (Node.js): supported" :
+					 "V8 (Node.js): not supported (its v8dbg_ metadata lacks "
+					 "what naming frames needs): named only by a perf map "
+					 "(node --perf-basic-prof)");
+		} else if (b.hotspot) {
+			p->runtime_supported = jvm_preserves_frame_pointers(p->pid);
 			snprintf(p->runtime, sizeof(p->runtime),
-				 "V8 (Node.js): JavaScript frames unwound by frame pointer, named "
-				 "only by a perf map (node --perf-basic-prof)");
+				 "HotSpot JVM: %s",
+				 p->runtime_supported ?
+					 "compiled methods named with --jvm-perfmap" :
+					 "stacks stop at its code: it runs without "
+					 "-XX:+PreserveFramePointer");
 		}
 		if (p->runtime[0])
 			snprintf(p->runtime_path, sizeof(p->runtime_path), "%s", path);

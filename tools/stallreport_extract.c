@@ -98,7 +98,7 @@ static int64_t frame_of(struct stackset *s, const json_t *f)
 		return ROW_INVALID;
 	r.line = line;
 	r.module_offset = offset;
-	if (kind && (!strcmp(kind, "python") || !strcmp(kind, "java")))
+	if (kind && (!strcmp(kind, "python") || !strcmp(kind, "js") || !strcmp(kind, "java")))
 		r.runtime = kind;
 	if (lost) {
 		snprintf(buf, sizeof(buf), "[lost: %s]", lost);

@@ -19,7 +19,7 @@ struct rframe {
 	const char *module;    /* NULL if unknown */
 	uint64_t module_offset;
 	const char *build_id;  /* lower-case hex, NULL if none */
-	const char *runtime;   /* "python", "java": an interpreter's or a JIT's frame; NULL: native */
+	const char *runtime;   /* "python", "js", "java": a runtime's frame; NULL: native */
 	bool kernel;
 	bool inlined;
 	bool synthetic;	       /* not code: a state leaf ("[S]"), a syscall or host label */

@@ -5,14 +5,13 @@ nested functions, logs how long, and marks each line that calls on towards a sta
 test knows every frame's function and line in advance."""
 import os
 import re
-import subprocess
 
+import runtimes
 from harness import Test, json_documents
 
-PYWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../workloads/pywork.py")
+PYWORK = os.path.join(runtimes.WORKLOADS, "pywork.py")
 PYTHON = "/usr/bin/python3"
 FRAMED_SHARE = 0.95    # of the off-CPU time with the Python frames, in order, with their lines
-SHARE_POINTS = 0.05    # a function's share of the samples against its share of the CPU time
 ZONE = "stallkit.test"
 
 # the Python functions from each stall to the module, innermost first
@@ -25,72 +24,22 @@ CHAINS = {
 }
 
 
-def marked_lines():
-    """{function: [(line number, text)]} of the lines marked "# frame: FUNCTION" """
-    marks = {}
-    with open(PYWORK) as f:
-        for number, text in enumerate(f, 1):
-            m = re.search(r"# frame: (\S+)$", text.rstrip())
-            if m:
-                marks.setdefault(m.group(1), []).append((number, text))
-    return marks
-
-
 def expected_frames(chain):
-    """[(function, line)] innermost first: each function's marked line that calls the next
-    inner one (the innermost's own marked line)"""
-    marks = marked_lines()
-    frames = []
-    for i, function in enumerate(chain):
-        lines = marks[function]
-        if i:
-            lines = [(n, t) for n, t in lines if re.search(rf"\b{chain[i - 1]}\(", t)]
-        (line, _), = lines
-        frames.append((function, line))
-    return frames
+    return runtimes.expected_frames(PYWORK, chain)
 
 
 def python_frames(stack, file=None):
     """[(function, line)] of the Python frames (those of file, if given), innermost first"""
-    return [(f["function"], f["line"]) for f in stack
-            if f.get("kind") == "python" and (not file or f["file"].endswith(file))]
+    return runtimes.runtime_frames(stack, "python", file)
 
 
 def pywork_frames(stack):
     return python_frames(stack, "/pywork.py")
 
 
-class PyWork:
+def PyWork(test, steps, prefix=()):
     """pywork.py started (through prefix if given) and waiting for go()"""
-
-    def __init__(self, test, steps, prefix=()):
-        self.log = os.path.join(test.tmp.name, f"pywork-{len(os.listdir(test.tmp.name))}.log")
-        self.proc = test.start(list(prefix) + [PYTHON, PYWORK] + list(steps),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env=dict(os.environ, PYWORK_LOG=self.log))
-        line = self.proc.stdout.readline()
-        assert line.startswith("ready "), line
-        self.pid = int(line.split()[1])
-
-    def go(self):
-        self.proc.stdin.write("\n")
-        self.proc.stdin.flush()
-
-    def finish(self):
-        assert self.proc.stdout.readline() == "done\n"
-        self.proc.stdin.close()
-        return self.proc.wait(60)
-
-    def facts(self):
-        """{'block inner_sleep': [ns, ...], 'cpu burn_heavy': ns, ...}"""
-        facts = {}
-        with open(self.log) as f:
-            for kind, function, ns in (line.split() for line in f):
-                if kind == "block":
-                    facts.setdefault(f"block {function}", []).append(int(ns))
-                else:
-                    facts[f"cpu {function}"] = int(ns)
-        return facts
+    return runtimes.ScriptWork(test, [PYTHON, PYWORK] + list(steps), "PYWORK_LOG", prefix)
 
 
 class RuntimePython(Test):
@@ -199,19 +148,14 @@ class RuntimePython(Test):
         self.assertEqual(rc, 0, err)
         (doc,) = json_documents(out)
         facts = w.facts()
-        samples = {"burn_heavy": 0, "burn_light": 0}
+        samples = runtimes.samples_by_leaf(doc, w.pid, python_frames,
+                                           ["burn_heavy", "burn_light"])
         for s in doc["stacks"]:
             frames = python_frames(s["user_stack"])
-            if s["pid"] == w.pid and frames and frames[0][0] in samples:
-                self.assertEqual([f for f, _ in frames[1:]], ["burn", "run_step", "main",
-                                                              "<module>"])
-                samples[frames[0][0]] += s["count"]
-        heavy = samples["burn_heavy"] / sum(samples.values())
-        truth = facts["cpu burn_heavy"] / (facts["cpu burn_heavy"] + facts["cpu burn_light"])
-        self.assertAlmostEqual(heavy, truth, delta=SHARE_POINTS, msg=samples)
-        cpu_s = (facts["cpu burn_heavy"] + facts["cpu burn_light"]) / 1e9
-        self.assertGreater(sum(samples.values()), 0.9 * 99 * cpu_s, samples)
-
+            if frames and frames[0][0] in samples:
+                self.assertEqual([f for f, _ in frames[1:]],
+                                 ["burn", "run_step", "main", "<module>"])
+        runtimes.assert_cpu_shares(self, samples, facts, "burn_heavy", "burn_light", 99)
 
 if __name__ == "__main__":
     import unittest
