@@ -18,7 +18,7 @@ struct runtime_object_key {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384); /* 1.2 MiB: a pair evicted is told again; userspace has it */
 	__type(key, struct runtime_object_key);
 	__type(value, __u8);
 } runtime_objects_told SEC(".maps");

@@ -314,9 +314,11 @@ static void read_function(struct symbolizer *s, struct sym_v8 *v, struct v8_func
 		text = scope_info_name(v, name);
 	else if (type >= 0 && type < o->first_nonstring_type)
 		text = string_of(v, name);
-	f->name = sym_keep_string(s, text && *text ? text : strdup("(anonymous)"));
-	if (text && !*text)
+	if (!text || !*text) {
 		free(text);
+		text = strdup("(anonymous)");
+	}
+	f->name = sym_keep_string(s, text);
 	if (field(v, f->sfi, o->sfi_script, &script))
 		f->script = script_of(s, v, script);
 	positions_of(v, f->sfi, f);
