@@ -302,8 +302,11 @@ static size_t js_frame(struct symbolizer *s, struct sym_process *p, struct runti
 	sym_v8_frame(s, p, V8_FRAME_SFI(c->at[0]), V8_POS_OFFSET(c->at[1]), interpreted, out);
 	c->at += 2;
 	c->n -= 2;
-	if (out[written++].kind == SYM_FRAME_LOST)
+	if (out[written++].kind == SYM_FRAME_LOST) {
+		out[0].module = code->module;
+		out[0].build_id = code->build_id;
 		out[written++] = *code; /* the frame as it was, after the mark */
+	}
 	return written;
 }
 

@@ -46,10 +46,10 @@ class RuntimeNode(Test):
         self.assertEqual(rc, 0, err)
         return w, json_documents(out)
 
-    def assertNamed(self, frames, chain):
-        """The frames are the chain's functions in order, each line the marked one where the
-        frame was interpreted (0 where it ran compiled code)"""
-        expected = runtimes.expected_frames(NODEWORK, CHAINS[chain])
+    def assertNamed(self, frames, functions):
+        """The frames are those functions in order, each line the marked one where the frame
+        was interpreted (0 where it ran compiled code)"""
+        expected = runtimes.expected_frames(NODEWORK, functions)
         self.assertEqual([f for f, _ in frames], [f for f, _ in expected])
         for (function, line), (_, marked) in zip(frames, expected):
             self.assertIn(line, (0, marked), function)
@@ -65,7 +65,9 @@ class RuntimeNode(Test):
             frames = nodework_frames(s["user_stack"])
             chain = names.get(tuple(f for f, _ in frames))
             if chain:
-                self.assertNamed(frames, chain)
+                # a thread preempted (R) may be anywhere in its innermost function
+                cut = 1 if s["state"] == "R" else 0
+                self.assertNamed(frames[cut:], CHAINS[chain][cut:])
                 named[chain] += s["total_ns"]
             else:
                 others.append((s["total_ns"], runtimes.runtime_frames(s["user_stack"], "js")))
@@ -86,8 +88,10 @@ class RuntimeNode(Test):
         named = self.assertNamedShare(self.main_thread(doc, w.pid), ["exec", "fifo", "go"])
         for chain, function in (("exec", "innerExec"), ("fifo", "innerRead")):
             self.assertWithin(named[chain], sum(facts[f"block {function}"]), 0.05, chain)
-        self.assertFalse([s for s in doc.get("unwind_stops", [])
-                          if s["reason"].startswith("js_")], doc.get("unwind_stops"))
+        # a frame whose function could not be read is counted, not guessed: rare
+        lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
+                   if s["reason"].startswith("js_"))
+        self.assertLessEqual(lost, 0.01 * sum(named.values()), doc.get("unwind_stops"))
 
     def test_text_names_the_functions(self):
         """The text report: "innerExec at .../nodework.js:LINE [js]", node's own modules too."""
