@@ -92,9 +92,9 @@ static long python_frame_step(__u32 i, void *ctx)
 	struct python_walk *w = ctx;
 	const struct python_layout *l = w->layout;
 	__u64 code, instr, previous, lasti = PY_FRAME_LASTI_NONE, pos = w->base + i;
-	struct stack_frames *out;
+	struct stack_frames *out = NULL;
 	__u32 zero = 0;
-	__u8 entry;
+	__u8 entry = 0, owner = 0;
 
 	if (!w->at)
 		return 1;
@@ -105,20 +105,28 @@ static long python_frame_step(__u32 i, void *ctx)
 	if (!runtime_read(&code, w->at + l->frame_code) ||
 	    !runtime_read(&instr, w->at + l->frame_instr) ||
 	    !runtime_read(&previous, w->at + l->frame_previous) ||
-	    bpf_probe_read_user(&entry, sizeof(entry), (const void *)(w->at + l->frame_is_entry)) ||
+	    (l->frame_is_entry != PY_NONE &&
+	     bpf_probe_read_user(&entry, 1, (const void *)(w->at + l->frame_is_entry))) ||
+	    (l->frame_owner != PY_NONE &&
+	     bpf_probe_read_user(&owner, 1, (const void *)(w->at + l->frame_owner))) ||
 	    (code & 7) || code >> 47) {
 		w->loss = RUNTIME_LOSS_UNREADABLE;
 		return 1;
+	}
+	out = bpf_map_lookup_elem(&unwind_scratch, &zero);
+	if (!out)
+		return 1;
+	w->n = i + 1;
+	w->at = previous;
+	if (l->frame_owner != PY_NONE && owner == l->owner_cstack) {
+		out->ips[pos & (STACK_MAX_DEPTH - 1)] = PY_ENTRY_BOUNDARY;
+		return 0;
 	}
 	/* prev_instr is one code unit (2 bytes) before the first while the frame starts */
 	if (instr >= code + l->code_bytecode && (instr - code - l->code_bytecode) / 2 < lasti)
 		lasti = (instr - code - l->code_bytecode) / 2;
 	runtime_tell(RUNTIME_PYTHON, code);
-	out = bpf_map_lookup_elem(&unwind_scratch, &zero);
-	if (out)
-		out->ips[pos & (STACK_MAX_DEPTH - 1)] = PY_FRAME(code, lasti, entry);
-	w->n = i + 1;
-	w->at = previous;
+	out->ips[pos & (STACK_MAX_DEPTH - 1)] = PY_FRAME(code, lasti, entry);
 	return 0;
 }
 
@@ -138,9 +146,10 @@ __noinline int python_frames(const struct unwind_runtime *rt, struct stack_frame
 		return n;
 	w.layout = &rt->python;
 	python_thread_state(rt, &w);
-	/* the thread's current frame: thread->cframe->current_frame */
-	if (w.found && (!runtime_read(&w.at, w.at + rt->python.thread_cframe) ||
-			!runtime_read(&w.at, w.at + rt->python.cframe_frame)))
+	/* the thread's current frame: thread->cframe->current_frame, or thread->current_frame */
+	if (w.found && (!runtime_read(&w.at, w.at + rt->python.thread_frame) ||
+			(rt->python.cframe_frame != PY_NONE &&
+			 !runtime_read(&w.at, w.at + rt->python.cframe_frame))))
 		w.loss = RUNTIME_LOSS_UNREADABLE;
 	if (!w.loss)
 		bpf_loop(PYTHON_MAX_FRAMES, python_frame_step, &w, 0);

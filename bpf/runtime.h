@@ -24,25 +24,30 @@ enum runtime_kind {
 };
 
 /*
- * Where CPython keeps what the walk reads, in bytes, for one version (runtime_python.c has
+ * Where CPython keeps what the walk reads, in bytes, for one version (runtime_probe.c has
  * them): _PyRuntime -> interpreter -> its thread states -> the thread's current frame ->
- * previous frames; each frame's code object and last instruction.
+ * previous frames; each frame's code object and last instruction.  The evaluation loop runs
+ * the frames it calls inline: which frame it entered is told by a flag of that frame (3.11),
+ * or by a frame of the C stack's own below it (3.12 and later).
  */
 struct python_layout {
 	__u16 runtime_interpreters; /* _PyRuntimeState.interpreters.head */
 	__u16 interp_threads;	    /* PyInterpreterState.threads.head */
 	__u16 thread_next;	    /* PyThreadState.next */
 	__u16 thread_tid;	    /* PyThreadState.native_thread_id */
-	__u16 thread_cframe;	    /* PyThreadState.cframe */
-	__u16 cframe_frame;	    /* _PyCFrame.current_frame */
-	__u16 frame_code;	    /* _PyInterpreterFrame.f_code */
+	__u16 thread_frame;	    /* PyThreadState.cframe (to 3.12), .current_frame (3.13) */
+	__u16 cframe_frame;	    /* _PyCFrame.current_frame; PY_NONE: thread_frame is it */
+	__u16 frame_code;	    /* _PyInterpreterFrame.f_code (.f_executable, 3.13) */
 	__u16 frame_previous;	    /* _PyInterpreterFrame.previous */
-	__u16 frame_instr;	    /* _PyInterpreterFrame.prev_instr */
-	__u16 frame_is_entry;	    /* _PyInterpreterFrame.is_entry: the first frame the
-				     * evaluation loop ran (the loop runs its callees inline) */
+	__u16 frame_instr;	    /* _PyInterpreterFrame.prev_instr (.instr_ptr, 3.13) */
+	__u16 frame_is_entry;	    /* _PyInterpreterFrame.is_entry (3.11); PY_NONE */
+	__u16 frame_owner;	    /* _PyInterpreterFrame.owner (3.12 and later); PY_NONE */
+	__u16 owner_cstack;	    /* FRAME_OWNED_BY_CSTACK: the entry frame of a C call */
 	__u16 code_bytecode;	    /* PyCodeObject.co_code_adaptive */
-	__u16 pad;
+	__u16 pad[3];
 };
+
+#define PY_NONE 0xffff /* a field the version does not have */
 
 /* Where V8 keeps a JavaScript frame's function (V8's own post-mortem metadata, v8dbg_*), in
  * bytes: slots below the frame pointer, the function's SharedFunctionInfo */
@@ -69,7 +74,8 @@ struct unwind_runtime {
 #define RUNTIME_JS_TAG	  0xcULL /* a V8 frame's function, and the next entry its position */
 #define RUNTIME_JS_POS_TAG 0xdULL
 #define RUNTIME_TAG(e)	  ((__u64)(e) >> 60)
-#define RUNTIME_IS_ENTRY(e) (RUNTIME_TAG(e) >= RUNTIME_FRAME_TAG && RUNTIME_TAG(e) <= RUNTIME_JS_POS_TAG)
+#define RUNTIME_IS_ENTRY(e)                                                                \
+	(RUNTIME_TAG(e) >= RUNTIME_FRAME_TAG && RUNTIME_TAG(e) <= RUNTIME_JS_POS_TAG)
 
 /*
  * A V8 frame's JavaScript function in two entries: the native frame's index in the stack (the
@@ -77,7 +83,8 @@ struct unwind_runtime {
  * in old space, it stays where it is, where the JSFunction of a closure moves at every
  * scavenge); then the bytecode offset of an interpreted frame (V8_POS_NONE for compiled code).
  */
-#define V8_FRAME(depth, sfi)   (RUNTIME_JS_TAG << 60 | (__u64)(depth) << 48 | ((sfi) & ((1ULL << 47) - 1)))
+#define V8_FRAME(depth, sfi)                                                               \
+	(RUNTIME_JS_TAG << 60 | (__u64)(depth) << 48 | ((sfi) & ((1ULL << 47) - 1)))
 #define V8_FRAME_DEPTH(e)      ((unsigned int)((e) >> 48 & 0xfff))
 #define V8_FRAME_SFI(e)	       ((e) & ((1ULL << 47) - 1))
 #define V8_POS(offset)	       (RUNTIME_JS_POS_TAG << 60 | (__u32)(offset))
@@ -130,6 +137,8 @@ struct runtime_request {
 };
 
 #define RUNTIME_NOTE(loss) (RUNTIME_NOTE_TAG << 60 | (loss))
+/* Not a loss: the C stack's frame below the frames an evaluation loop ran (3.12 and later) */
+#define PY_ENTRY_BOUNDARY RUNTIME_NOTE(0xff)
 #define RUNTIME_NOTE_LOSS(e) ((unsigned int)((e) & 0xff))
 
 #endif

@@ -73,15 +73,15 @@ bool jvm_is_hotspot(pid_t pid)
 static void note_fp_flag(const char *words, size_t len, bool *on)
 {
 	static const char flag[] = "PreserveFramePointer";
+	const size_t word_len = 5 + sizeof(flag) - 1; /* -XX:+PreserveFramePointer */
 	const char *end = words + len;
 
-	for (const char *w = words; w < end; w++) {
-		size_t left = (size_t)(end - w);
+	for (const char *w = words; w + word_len <= end; w++) {
+		bool at_start = w == words || !w[-1] || w[-1] == ' ';
+		bool at_end = w + word_len == end || !w[word_len] || w[word_len] == ' ';
 
-		if ((w == words || !w[-1] || w[-1] == ' ') && left >= 5 + sizeof(flag) - 1 && !memcmp(w, "-XX:", 4) &&
-		    (w[4] == '+' || w[4] == '-') && !memcmp(w + 5, flag, sizeof(flag) - 1) &&
-		    (left == 5 + sizeof(flag) - 1 || !w[5 + sizeof(flag) - 1] ||
-		     w[5 + sizeof(flag) - 1] == ' '))
+		if (at_start && at_end && !memcmp(w, "-XX:", 4) && (w[4] == '+' || w[4] == '-') &&
+		    !memcmp(w + 5, flag, sizeof(flag) - 1))
 			*on = w[4] == '+';
 	}
 }

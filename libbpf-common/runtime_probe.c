@@ -7,8 +7,16 @@
 /*
  * Each CPython version that is supported, from its headers (Include/cpython/ and
  * Include/internal/pycore_ headers): offsetof() of each field, checked against the headers of the
- * version the tests run (tests/unit/test_runtime_probe.c).
+ * version the tests run (tests/unit/test_runtime_probe.c).  What naming a frame reads of the
+ * objects differs in the code object's first line and the strings' headers only.
  */
+#define PYTHON_OBJECTS(firstlineno, ascii_data, compact_data)                              \
+	{                                                                                  \
+		.object_type = 8, .code_filename = 112, .code_qualname = 128,              \
+		.code_firstlineno = (firstlineno), .code_linetable = 136, .str_length = 16, \
+		.str_state = 32, .str_ascii_data = (ascii_data),                           \
+		.str_compact_data = (compact_data), .bytes_size = 16, .bytes_data = 32,    \
+	}
 static const struct {
 	unsigned int minor; /* 3.minor */
 	struct python_layout layout;
@@ -20,27 +28,50 @@ static const struct {
 		  .interp_threads = 16,
 		  .thread_next = 8,
 		  .thread_tid = 160,
-		  .thread_cframe = 56,
+		  .thread_frame = 56,
 		  .cframe_frame = 8,
 		  .frame_code = 32,
 		  .frame_previous = 48,
 		  .frame_instr = 56,
 		  .frame_is_entry = 68,
+		  .frame_owner = PY_NONE,
 		  .code_bytecode = 184,
 	  },
+	  PYTHON_OBJECTS(72, 48, 72) },
+	{ 12,
 	  {
-		  .object_type = 8,
-		  .code_filename = 112,
-		  .code_qualname = 128,
-		  .code_firstlineno = 72,
-		  .code_linetable = 136,
-		  .str_length = 16,
-		  .str_state = 32,
-		  .str_ascii_data = 48,
-		  .str_compact_data = 72,
-		  .bytes_size = 16,
-		  .bytes_data = 32,
-	  } },
+		  .runtime_interpreters = 40,
+		  .interp_threads = 72,
+		  .thread_next = 8,
+		  .thread_tid = 144,
+		  .thread_frame = 56,
+		  .cframe_frame = 0,
+		  .frame_code = 0,
+		  .frame_previous = 8,
+		  .frame_instr = 56,
+		  .frame_is_entry = PY_NONE,
+		  .frame_owner = 70,
+		  .owner_cstack = 3,
+		  .code_bytecode = 192,
+	  },
+	  PYTHON_OBJECTS(68, 40, 56) },
+	{ 13,
+	  {
+		  .runtime_interpreters = 632,
+		  .interp_threads = 7344,
+		  .thread_next = 8,
+		  .thread_tid = 160,
+		  .thread_frame = 72,
+		  .cframe_frame = PY_NONE,
+		  .frame_code = 0,
+		  .frame_previous = 8,
+		  .frame_instr = 56,
+		  .frame_is_entry = PY_NONE,
+		  .frame_owner = 70,
+		  .owner_cstack = 3,
+		  .code_bytecode = 200,
+	  },
+	  PYTHON_OBJECTS(68, 40, 56) },
 };
 
 static int python_version_index(unsigned int version)
@@ -69,7 +100,7 @@ const struct python_objects *python_objects(unsigned int version)
 
 char *python_version_format(unsigned int version, char *buf, size_t len)
 {
-	if (version & 0xff00)
+	if (version & 0xffff) /* from Py_Version: the micro version and the release level */
 		snprintf(buf, len, "%u.%u.%u", version >> 24, version >> 16 & 0xff,
 			 version >> 8 & 0xff);
 	else
@@ -87,7 +118,7 @@ const char *python_support(const struct runtime_binary *b, char *buf, size_t len
 		snprintf(buf, len, "CPython %s: not supported (its symbols are not exported)",
 			 python_version_format(b->py_version, v, sizeof(v)));
 	else if (!python_layout(b->py_version))
-		snprintf(buf, len, "CPython %s: not supported (supported: 3.11)",
+		snprintf(buf, len, "CPython %s: not supported (supported: 3.11 to 3.13)",
 			 python_version_format(b->py_version, v, sizeof(v)));
 	else
 		snprintf(buf, len, "CPython %s: supported",

@@ -10,6 +10,7 @@
 #include "symbolizer.h"
 
 #define SYM_BUILD_ID_MAX 64 /* bytes; hex is twice that */
+#define MAX_INLINE_DEPTH 32 /* frames of one address: a function and the calls inlined in it */
 #define DEBUGINFOD_TIMEOUT_S "5" /* a fetch without progress for that long gives up */
 #define DEBUGINFOD_GIVE_UP_S 2.0 /* a search this slow that found nothing ends the fetching */
 
@@ -165,11 +166,31 @@ const struct sym_map *sym_process_map(const struct sym_process *p, uint64_t addr
 const struct sym_jit *sym_process_jit(struct symbolizer *s, struct sym_process *p, uint64_t addr);
 void sym_process_free(struct sym_process *p);
 
+/* sym_runtime.c: the runtimes' entries of a stack (bpf/runtime.h), after its native ones,
+ * taken as the native frames they stand for come */
+struct runtime_cursor {
+	const uint64_t *at;
+	size_t n;
+	bool lost; /* a loss was shown: once a stack */
+};
+struct runtime_cursor sym_runtime_entries(const uint64_t *addrs, size_t n);
+/* The n frames at frames (of the stack's entry i) with what the runtime ran in them in their
+ * place, if anything: returns how many frames are there now (at most max) */
+size_t sym_runtime_frames(struct symbolizer *s, struct sym_process *p, struct runtime_cursor *c,
+			  size_t i, struct sym_frame *frames, size_t n, size_t max);
+/* Whether p runs a HotSpot JVM */
+bool sym_runs_hotspot(struct sym_process *p);
+/* JVM code without a name (--jvm-perfmap): the JVM is asked for its perf map, at most once a
+ * second, and the address looked up again; NULL if it has no name */
+const struct sym_jit *sym_jvm_code(struct symbolizer *s, struct sym_process *p, uint64_t lookup);
+
 /* sym_python.c: a CPython frame (bpf/runtime.h) of process p, named, or a SYM_FRAME_LOST
  * frame if its code object could not be read */
 void sym_python_frame(struct symbolizer *s, const struct sym_process *p, uint64_t entry,
 		      struct sym_frame *out);
 void sym_python_free_all(struct symbolizer *s);
+/* Whether p's CPython is one whose frames are walked */
+bool sym_python_supported(struct symbolizer *s, const struct sym_process *p);
 
 /* sym_v8.c: a JavaScript frame (bpf/runtime.h) of process p, named (with its line if
  * interpreted, at bytecode_offset), or a SYM_FRAME_LOST frame if its function could not be

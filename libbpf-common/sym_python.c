@@ -261,6 +261,13 @@ void sym_python_frame(struct symbolizer *s, const struct sym_process *p, uint64_
 	};
 }
 
+bool sym_python_supported(struct symbolizer *s, const struct sym_process *p)
+{
+	struct sym_python *py = python_of(s, p);
+
+	return py && py->objects;
+}
+
 void symbolizer_note_python_code(struct symbolizer *s, pid_t pid, uint64_t code)
 {
 	struct sym_process *p;

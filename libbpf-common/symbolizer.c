@@ -10,18 +10,14 @@
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <gelf.h>
-#include "jvm.h"
 #include "stack_stops.h"
 #include "sym_internal.h"
 #include "unwind.h"
 #include "util.h"
 
 #define MEMO_BUDGET	 (64u << 20) /* bytes of resolved addresses kept */
-#define JVM_PERFMAP_TIMEOUT_MS 5000 /* a JVM's answer; jcmd's own is 10 s */
-#define MAX_INLINE_DEPTH 32
 
 /* Frames of an address of a file (lookup and report: ELF virtual addresses, lookup = report - 1
  * for a return address), through the memo; addr is the runtime address to give them */
@@ -158,30 +154,6 @@ static bool is_thread_root(const char *name)
 	return false;
 }
 
-static bool runs_hotspot(struct sym_process *p)
-{
-	for (size_t i = 0; p->hotspot < 0 && i < p->nmaps; i++)
-		if (p->maps[i].file && sym_file_runtime(p->maps[i].file)->hotspot)
-			p->hotspot = 1;
-	if (p->hotspot < 0)
-		p->hotspot = 0;
-	return p->hotspot;
-}
-
-/* Code of a JVM without a name: the JVM is asked for its perf map (at most once a second),
- * and the address looked up again */
-static const struct sym_jit *jvm_code(struct symbolizer *s, struct sym_process *p,
-				      uint64_t lookup)
-{
-	time_t now = time(NULL);
-
-	if (!s->jvm_perfmap || !runs_hotspot(p) || now == p->perfmap_asked)
-		return NULL;
-	p->perfmap_asked = now;
-	return jvm_perfmap_write(p->pid, JVM_PERFMAP_TIMEOUT_MS) ? NULL :
-								   sym_process_jit(s, p, lookup);
-}
-
 static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t addr, bool leaf,
 			  struct sym_frame *out, size_t max)
 {
@@ -201,9 +173,9 @@ static size_t user_frames(struct symbolizer *s, struct sym_process *p, uint64_t 
 					     out, max);
 		return n;
 	}
-	if (p && ((jit = sym_process_jit(s, p, lookup)) || (jit = jvm_code(s, p, lookup)))) {
+	if (p && ((jit = sym_process_jit(s, p, lookup)) || (jit = sym_jvm_code(s, p, lookup)))) {
 		out[0].kind = SYM_FRAME_SYMBOL;
-		out[0].runtime = runs_hotspot(p) ? SYM_RUNTIME_JAVA : SYM_RUNTIME_NATIVE;
+		out[0].runtime = sym_runs_hotspot(p) ? SYM_RUNTIME_JAVA : SYM_RUNTIME_NATIVE;
 		out[0].function = jit->name;
 		out[0].function_offset = addr - jit->start;
 		out[0].module = "[jit]";
@@ -227,94 +199,11 @@ static void stop_frame(uint64_t mark, const struct sym_frame *last, struct sym_f
 	}
 }
 
-/* Where the interpreter's frames were: the evaluation loop, once per run of them */
-static bool is_python_eval(const struct sym_frame *f)
-{
-	return f->function && !strcmp(f->function, "_PyEval_EvalFrameDefault");
-}
-
-/* The interpreter's frames after the native ones (bpf/runtime.h), taken a run at a time */
-struct runtime_cursor {
-	const uint64_t *at;
-	size_t n;
-	bool lost; /* a loss was shown: once a stack */
-};
-
-static struct runtime_cursor runtime_entries(const uint64_t *addrs, size_t n)
-{
-	size_t i = 0, end;
-
-	while (i < n && !RUNTIME_IS_ENTRY(addrs[i]) && !UNWIND_IS_MARK(addrs[i]))
-		i++;
-	for (end = i; end < n && RUNTIME_IS_ENTRY(addrs[end]); end++)
-		;
-	return (struct runtime_cursor){ .at = addrs + i, .n = end - i };
-}
-
-/*
- * The run of frames the evaluation-loop frame eval ran, in its place (the frame stays, after a
- * SYM_FRAME_LOST frame, if there is none): the frames up to the one the loop entered.  Returns
- * the frames written.
- */
-static size_t python_run(struct symbolizer *s, struct sym_process *p, struct runtime_cursor *c,
-			 const struct sym_frame *eval, struct sym_frame *out, size_t max)
-{
-	size_t written = 0;
-
-	while (c->n && RUNTIME_TAG(c->at[0]) == RUNTIME_FRAME_TAG && written < max) {
-		uint64_t entry = *c->at++;
-
-		c->n--;
-		sym_python_frame(s, p, entry, &out[written++]);
-		if (PY_FRAME_IS_ENTRY(entry))
-			return written;
-	}
-	if (written)
-		return written;
-	if (!c->lost && max >= 2) {
-		c->lost = true;
-		out[written++] = (struct sym_frame){
-			.addr = eval->addr, .kind = SYM_FRAME_LOST, .runtime = SYM_RUNTIME_PYTHON,
-			.stop = c->n ? RUNTIME_NOTE_LOSS(c->at[0]) : RUNTIME_LOSS_NOT_RECORDED,
-			.module = eval->module, .build_id = eval->build_id,
-		};
-	}
-	out[written++] = *eval;
-	return written;
-}
-
-/* A V8 frame's function in place of the native frame(s) at index i of the stack, if the BPF
- * half noted one there; returns the frames written (0: none was) */
-static size_t js_frame(struct symbolizer *s, struct sym_process *p, struct runtime_cursor *c,
-		       size_t i, const struct sym_frame *native, size_t nnative,
-		       struct sym_frame *out, size_t max)
-{
-	const struct sym_frame *code = &native[nnative - 1];
-	bool interpreted;
-	size_t written = 0;
-
-	if (c->n < 2 || RUNTIME_TAG(c->at[0]) != RUNTIME_JS_TAG ||
-	    RUNTIME_TAG(c->at[1]) != RUNTIME_JS_POS_TAG || V8_FRAME_DEPTH(c->at[0]) != i ||
-	    max < 2)
-		return 0;
-	/* an interpreted frame runs in the interpreter's entry builtins */
-	interpreted = code->function && !strncmp(code->function, "Builtins_Interpreter", 20);
-	sym_v8_frame(s, p, V8_FRAME_SFI(c->at[0]), V8_POS_OFFSET(c->at[1]), interpreted, out);
-	c->at += 2;
-	c->n -= 2;
-	if (out[written++].kind == SYM_FRAME_LOST) {
-		out[0].module = code->module;
-		out[0].build_id = code->build_id;
-		out[written++] = *code; /* the frame as it was, after the mark */
-	}
-	return written;
-}
-
 size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *addrs, size_t n,
 			     struct sym_frame *out, size_t max, bool *truncated)
 {
 	struct sym_process *p = sym_process_find(s, pid);
-	struct runtime_cursor runtime = runtime_entries(addrs, n);
+	struct runtime_cursor runtime = sym_runtime_entries(addrs, n);
 	bool complete = false;
 	size_t written = 0;
 
@@ -335,19 +224,9 @@ size_t symbolizer_user_stack(struct symbolizer *s, pid_t pid, const uint64_t *ad
 			break;
 		}
 		got = user_frames(s, p, addrs[i], i == 0, out + written, max - written);
-		if (!s->no_runtime_frames && got && is_python_eval(&out[written + got - 1])) {
-			struct sym_frame eval = out[written + got - 1];
-
-			got = python_run(s, p, &runtime, &eval, out + written, max - written);
-		} else if (!s->no_runtime_frames && got) {
-			struct sym_frame native[MAX_INLINE_DEPTH];
-			size_t js;
-
-			memcpy(native, out + written, MIN(got, MAX_INLINE_DEPTH) * sizeof(*native));
-			js = js_frame(s, p, &runtime, i, native, MIN(got, MAX_INLINE_DEPTH),
-				      out + written, max - written);
-			got = js ? js : got;
-		}
+		if (!s->no_runtime_frames && got)
+			got = sym_runtime_frames(s, p, &runtime, i, out + written, got,
+						 max - written);
 		written += got;
 	}
 	/* without a mark (a frame-pointer walk), the last frame's name says */

@@ -79,14 +79,15 @@ class ScriptWork:
 SHARE_POINTS = 0.05  # a function's share of the samples against its share of the CPU time
 
 
-def samples_by_leaf(doc, pid, frames_of, functions):
-    """{function: samples} of the process's stacks whose innermost runtime frame (frames_of:
-    [(function, line)] of a stack) is one of functions"""
+def samples_by_function(doc, pid, frames_of, functions):
+    """{function: samples} of the process's stacks by the innermost of its runtime frames
+    (frames_of: [(function, line)] of a stack) that is one of functions (what those call, such
+    as the workload's own clock reads, counts for them)"""
     samples = dict.fromkeys(functions, 0)
     for s in doc["stacks"]:
-        frames = frames_of(s["user_stack"])
-        if s["pid"] == pid and frames and frames[0][0] in samples:
-            samples[frames[0][0]] += s["count"]
+        names = [f for f, _ in frames_of(s["user_stack"]) if f in samples]
+        if s["pid"] == pid and names:
+            samples[names[0]] += s["count"]
     return samples
 
 

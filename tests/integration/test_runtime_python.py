@@ -148,7 +148,7 @@ class RuntimePython(Test):
         self.assertEqual(rc, 0, err)
         (doc,) = json_documents(out)
         facts = w.facts()
-        samples = runtimes.samples_by_leaf(doc, w.pid, python_frames,
+        samples = runtimes.samples_by_function(doc, w.pid, python_frames,
                                            ["burn_heavy", "burn_light"])
         for s in doc["stacks"]:
             frames = python_frames(s["user_stack"])

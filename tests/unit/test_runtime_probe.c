@@ -29,12 +29,13 @@ static void layout_matches_the_headers(void **state)
 	assert_int_equal(l->interp_threads, offsetof(PyInterpreterState, threads.head));
 	assert_int_equal(l->thread_next, offsetof(PyThreadState, next));
 	assert_int_equal(l->thread_tid, offsetof(PyThreadState, native_thread_id));
-	assert_int_equal(l->thread_cframe, offsetof(PyThreadState, cframe));
+	assert_int_equal(l->thread_frame, offsetof(PyThreadState, cframe));
 	assert_int_equal(l->cframe_frame, offsetof(_PyCFrame, current_frame));
 	assert_int_equal(l->frame_code, offsetof(_PyInterpreterFrame, f_code));
 	assert_int_equal(l->frame_previous, offsetof(_PyInterpreterFrame, previous));
 	assert_int_equal(l->frame_instr, offsetof(_PyInterpreterFrame, prev_instr));
 	assert_int_equal(l->frame_is_entry, offsetof(_PyInterpreterFrame, is_entry));
+	assert_int_equal(l->frame_owner, PY_NONE);
 	assert_int_equal(l->code_bytecode, offsetof(PyCodeObject, co_code_adaptive));
 	assert_int_equal(o->object_type, offsetof(PyObject, ob_type));
 	assert_int_equal(o->code_filename, offsetof(PyCodeObject, co_filename));
@@ -55,14 +56,14 @@ static void layout_matches_the_headers(void **state)
 static void unsupported_versions(void **state)
 {
 	char buf[128];
-	struct runtime_binary b = { .python = true, .py_version = 0x030c0000, .py_runtime = 1,
+	struct runtime_binary b = { .python = true, .py_version = 0x030e0000, .py_runtime = 1,
 				    .py_eval = 1, .py_code_type = 1 };
 
 	(void)state;
 	assert_null(python_layout(0x03070000));
 	assert_null(python_layout(0x02070000));
 	assert_string_equal(python_support(&b, buf, sizeof(buf)),
-			    "CPython 3.12: not supported (supported: 3.11)");
+			    "CPython 3.14: not supported (supported: 3.11 to 3.13)");
 }
 
 /* The interpreter the tests run: /usr/bin/python3 -> python3.11, stripped, its symbols
