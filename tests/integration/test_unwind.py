@@ -280,7 +280,7 @@ class Unwind(Test):
         # no stop but the one stallkit.7 names: a thread off-CPU while ld.so binds a symbol
         # (getaddrinfo loads the NSS modules), whose CFA rule the unwinder does not follow
         self.assertEqual([u for u in doc["unwind_stops"]
-                          if (u["reason"], os.path.basename(u["module"])) !=
+                          if (u["reason"], os.path.basename(u["module"] or "")) !=
                           ("rule_not_supported", "ld-linux-x86-64.so.2")], [])
 
     def test_debian_python3(self):
