@@ -132,8 +132,8 @@ static long python_frame_step(__u32 i, void *ctx)
 
 /*
  * Appends the current thread's interpreter frames to the n entries of out (the unwinder's
- * scratch, where the walk's steps write them), innermost first,
- * and a note if they are incomplete; returns the new count.  Leaves room for the mark.
+ * scratch, where the walk's steps write them), innermost first, and a note if they are
+ * incomplete; returns the new count.  Leaves room for the mark.
  *
  * A global function: its stack is its own, not added to that of the unwinder's walk (the BPF
  * stack of a tool's program, the walk and its searches together must fit in 512 bytes).

@@ -55,7 +55,9 @@ struct v8_layout {
 	__s16 fp_function;	  /* v8dbg_off_fp_function: the JSFunction */
 	__s16 fp_context;	  /* v8dbg_off_fp_context: a JS frame's context, or a frame marker */
 	__s16 fp_bytecode_offset; /* v8dbg_off_fp_bytecode_offset: interpreted frames' (a Smi) */
+	__s16 fp_bytecode_array;  /* v8dbg_off_fp_bytecode_array: interpreted frames' */
 	__u16 function_shared;	  /* v8dbg_class_JSFunction__shared__SharedFunctionInfo */
+	__u16 pad[3];
 };
 
 /* A process's interpreter, in its own addresses (part of struct unwind_process) */
@@ -71,17 +73,19 @@ struct unwind_runtime {
 
 #define RUNTIME_FRAME_TAG 0xaULL
 #define RUNTIME_NOTE_TAG  0xbULL
-#define RUNTIME_JS_TAG	  0xcULL /* a V8 frame's function, and the next entry its position */
+#define RUNTIME_JS_TAG	  0xcULL /* a V8 frame's function; the next two its position */
 #define RUNTIME_JS_POS_TAG 0xdULL
+#define RUNTIME_JS_BYTECODE_TAG 0xeULL
 #define RUNTIME_TAG(e)	  ((__u64)(e) >> 60)
 #define RUNTIME_IS_ENTRY(e)                                                                \
-	(RUNTIME_TAG(e) >= RUNTIME_FRAME_TAG && RUNTIME_TAG(e) <= RUNTIME_JS_POS_TAG)
+	(RUNTIME_TAG(e) >= RUNTIME_FRAME_TAG && RUNTIME_TAG(e) <= RUNTIME_JS_BYTECODE_TAG)
 
 /*
- * A V8 frame's JavaScript function in two entries: the native frame's index in the stack (the
- * frame of V8 code it ran in) and its SharedFunctionInfo's address (8-byte aligned, under 2^47:
- * in old space, it stays where it is, where the JSFunction of a closure moves at every
- * scavenge); then the bytecode offset of an interpreted frame (V8_POS_NONE for compiled code).
+ * A V8 frame's JavaScript function in three entries: the native frame's index in the stack (the
+ * frame of V8 code it ran in) and its SharedFunctionInfo's address (under 2^47: in old space,
+ * it stays where it is, where the JSFunction of a closure moves at every scavenge); then the
+ * frame's bytecode offset and bytecode array slots, which hold them if the frame is an
+ * interpreted one: userspace knows it is when the slot holds the function's own bytecode.
  */
 #define V8_FRAME(depth, sfi)                                                               \
 	(RUNTIME_JS_TAG << 60 | (__u64)(depth) << 48 | ((sfi) & ((1ULL << 47) - 1)))
@@ -90,6 +94,8 @@ struct unwind_runtime {
 #define V8_POS(offset)	       (RUNTIME_JS_POS_TAG << 60 | (__u32)(offset))
 #define V8_POS_OFFSET(e)       ((__s32)(__u32)(e))
 #define V8_POS_NONE	       (-1)
+#define V8_BYTECODE(bca)       (RUNTIME_JS_BYTECODE_TAG << 60 | ((bca) & ((1ULL << 47) - 1)))
+#define V8_BYTECODE_ADDR(e)    ((e) & ((1ULL << 47) - 1))
 
 /*
  * A CPython frame in 64 bits: the tag, whether the evaluation loop entered it (the last of its

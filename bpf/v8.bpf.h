@@ -21,6 +21,7 @@ struct v8_frames {
 	__u64 slots[8];
 	struct {
 		__u64 sfi;
+		__u64 bytecode; /* the bytecode array slot */
 		__s32 offset;
 		__u32 depth;
 	} at[V8_MAX_FRAMES];
@@ -76,6 +77,7 @@ __noinline int v8_note_frame(const struct unwind_runtime *rt, __u64 fp, __u32 de
 	v->at[k].sfi = sfi;
 	/* a Smi, its value in the upper half, in an interpreted frame; else something else */
 	v->at[k].offset = offset & 1 ? V8_POS_NONE : (__s32)(offset >> 32);
+	v->at[k].bytecode = v8_slot(v, rt->v8.fp_bytecode_array);
 	v->at[k].depth = depth;
 	v->count = k + 1;
 	runtime_tell(RUNTIME_V8, sfi);
@@ -93,17 +95,18 @@ struct v8_append {
 static long v8_append_step(__u32 i, void *ctx)
 {
 	struct v8_append *a = ctx;
-	__u32 pos = a->base + 2 * i;
+	__u32 pos = a->base + 3 * i;
 
 	if (i >= a->v->count || i >= V8_MAX_FRAMES)
 		return 1;
-	if (pos >= STACK_MAX_DEPTH - 3) { /* room for a note and the mark */
+	if (pos >= STACK_MAX_DEPTH - 4) { /* room for a note and the mark */
 		a->full = true;
 		return 1;
 	}
 	a->out->ips[pos & (STACK_MAX_DEPTH - 1)] = V8_FRAME(a->v->at[i].depth, a->v->at[i].sfi);
 	a->out->ips[(pos + 1) & (STACK_MAX_DEPTH - 1)] = V8_POS(a->v->at[i].offset);
-	a->n = 2 * i + 2;
+	a->out->ips[(pos + 2) & (STACK_MAX_DEPTH - 1)] = V8_BYTECODE(a->v->at[i].bytecode);
+	a->n = 3 * i + 3;
 	return 0;
 }
 
@@ -115,7 +118,7 @@ __noinline int v8_frames_append(struct stack_frames *out, __u32 n)
 	struct v8_frames *v = bpf_map_lookup_elem(&v8_scratch, &zero);
 	struct v8_append a = { .out = out, .v = v, .base = n };
 
-	if (!v || !out || n >= STACK_MAX_DEPTH - 3)
+	if (!v || !out || n >= STACK_MAX_DEPTH - 4)
 		return n;
 	bpf_loop(V8_MAX_FRAMES, v8_append_step, &a, 0);
 	n += a.n;

@@ -173,6 +173,7 @@ static const struct {
 	V8_FIELD("off_fp_function", fp_function),
 	V8_FIELD("off_fp_context", fp_context),
 	V8_FIELD("off_fp_bytecode_offset", fp_bytecode_offset),
+	V8_FIELD("off_fp_bytecode_array", fp_bytecode_array),
 	V8_FIELD("class_JSFunction__shared__SharedFunctionInfo", function_shared),
 	V8_FIELD("class_HeapObject__map__Map", map),
 	V8_FIELD("class_Map__instance_type__uint16_t", map_instance_type),
@@ -221,7 +222,8 @@ bool v8_supported(const struct runtime_binary *b)
 			return false;
 	/* the frame slots the BPF half reads: fp - 40 .. fp - 8 */
 	return b->v8 && o->fp_function >= -40 && o->fp_function <= -8 && o->fp_context >= -40 &&
-	       o->fp_context <= -8 && o->fp_bytecode_offset >= -40 && o->fp_bytecode_offset <= -8;
+	       o->fp_context <= -8 && o->fp_bytecode_offset >= -40 && o->fp_bytecode_offset <= -8 &&
+	       o->fp_bytecode_array >= -40 && o->fp_bytecode_array <= -8;
 }
 
 static void note_symbol(Elf *elf, const char *name, const GElf_Sym *sym, struct runtime_binary *out)

@@ -18,7 +18,7 @@
  * in the binary), in bytes and instance types; -1 where the binary lacks the symbol
  */
 struct v8_objects {
-	int fp_function, fp_context, fp_bytecode_offset;
+	int fp_function, fp_context, fp_bytecode_offset, fp_bytecode_array;
 	int function_shared;			    /* JSFunction */
 	int map, map_instance_type;		    /* HeapObject, Map (a uint16_t) */
 	int sfi_name_or_scope_info, sfi_script, sfi_function_data;

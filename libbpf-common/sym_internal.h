@@ -192,11 +192,11 @@ void sym_python_free_all(struct symbolizer *s);
 /* Whether p's CPython is one whose frames are walked */
 bool sym_python_supported(struct symbolizer *s, const struct sym_process *p);
 
-/* sym_v8.c: a JavaScript frame (bpf/runtime.h) of process p, named (with its line if
- * interpreted, at bytecode_offset), or a SYM_FRAME_LOST frame if its function could not be
- * read */
+/* sym_v8.c: a JavaScript frame (bpf/runtime.h) of process p, named (with its line if it is
+ * interpreted: its bytecode slot holds the function's bytecode, the offset slot where it is),
+ * or a SYM_FRAME_LOST frame if its function could not be read */
 void sym_v8_frame(struct symbolizer *s, const struct sym_process *p, uint64_t sfi,
-		  int32_t bytecode_offset, bool interpreted, struct sym_frame *out);
+		  int32_t bytecode_offset, uint64_t bytecode, struct sym_frame *out);
 void sym_v8_free_all(struct symbolizer *s);
 
 /* sym_kernel.c */

@@ -101,18 +101,17 @@ static size_t js_frame(struct symbolizer *s, struct sym_process *p, struct runti
 		       struct sym_frame *out, size_t max)
 {
 	const struct sym_frame *code = &native[nnative - 1];
-	bool interpreted;
 	size_t written = 0;
 
-	if (c->n < 2 || RUNTIME_TAG(c->at[0]) != RUNTIME_JS_TAG ||
-	    RUNTIME_TAG(c->at[1]) != RUNTIME_JS_POS_TAG || V8_FRAME_DEPTH(c->at[0]) != i ||
+	if (c->n < 3 || RUNTIME_TAG(c->at[0]) != RUNTIME_JS_TAG ||
+	    RUNTIME_TAG(c->at[1]) != RUNTIME_JS_POS_TAG ||
+	    RUNTIME_TAG(c->at[2]) != RUNTIME_JS_BYTECODE_TAG || V8_FRAME_DEPTH(c->at[0]) != i ||
 	    max < 2)
 		return 0;
-	/* an interpreted frame runs in the interpreter's entry builtins */
-	interpreted = code->function && !strncmp(code->function, "Builtins_Interpreter", 20);
-	sym_v8_frame(s, p, V8_FRAME_SFI(c->at[0]), V8_POS_OFFSET(c->at[1]), interpreted, out);
-	c->at += 2;
-	c->n -= 2;
+	sym_v8_frame(s, p, V8_FRAME_SFI(c->at[0]), V8_POS_OFFSET(c->at[1]),
+		     V8_BYTECODE_ADDR(c->at[2]), out);
+	c->at += 3;
+	c->n -= 3;
 	if (out[written++].kind == SYM_FRAME_LOST) {
 		out[0].module = code->module;
 		out[0].build_id = code->build_id;

@@ -50,6 +50,7 @@ struct v8_function {
 	bool readable;
 	const char *name;
 	const struct v8_script *script;
+	uint64_t bytecode;  /* its BytecodeArray (tagged), 0 if none */
 	uint8_t *positions; /* the source position table, NULL if none */
 	size_t npositions;
 };
@@ -289,6 +290,7 @@ static void positions_of(const struct sym_v8 *v, uint64_t sfi, struct v8_functio
 	    (!field(v, data, CODE_BYTECODE, &data) ||
 	     type_of(v, data) != v->o->type_bytecode_array))
 		return;
+	f->bytecode = data;
 	if (!field(v, data, BYTECODE_POSITIONS, &table) ||
 	    type_of(v, table) != v->o->type_byte_array ||
 	    !field(v, table, v->o->fixed_array_length, &length) || !is_smi(length) ||
@@ -433,7 +435,7 @@ void symbolizer_note_v8_function(struct symbolizer *s, pid_t pid, uint64_t sfi)
 }
 
 void sym_v8_frame(struct symbolizer *s, const struct sym_process *p, uint64_t sfi,
-		  int32_t bytecode_offset, bool interpreted, struct sym_frame *out)
+		  int32_t bytecode_offset, uint64_t bytecode, struct sym_frame *out)
 {
 	struct sym_v8 *v = p ? v8_of(s, p) : NULL;
 	struct v8_function *f = v ? function_of(s, v, sfi) : NULL;
@@ -451,7 +453,8 @@ void sym_v8_frame(struct symbolizer *s, const struct sym_process *p, uint64_t sf
 		.file = f->script ? f->script->name : NULL,
 		.runtime = SYM_RUNTIME_JS,
 	};
-	if (interpreted && bytecode_offset != V8_POS_NONE)
+	/* an interpreted frame: its bytecode array slot holds the function's own bytecode */
+	if (bytecode_offset != V8_POS_NONE && f->bytecode && bytecode == f->bytecode)
 		out->line = line_at(f, bytecode_offset - (v->o->bytecode_array_data - 1));
 }
 

@@ -341,6 +341,7 @@ static void v8_runtime_of(const struct binary *b, struct unwind_runtime *out)
 		.kind = RUNTIME_V8,
 		.v8 = { .fp_function = o->fp_function, .fp_context = o->fp_context,
 			.fp_bytecode_offset = o->fp_bytecode_offset,
+			.fp_bytecode_array = o->fp_bytecode_array,
 			.function_shared = o->function_shared },
 	};
 }
