@@ -79,6 +79,14 @@ class ScriptWork:
 SHARE_POINTS = 0.05  # a function's share of the samples against its share of the CPU time
 
 
+def assert_blocked_within(test, blocked_ns, logged_ns, what):
+    """The blocked time under a stall's frames against the wall-clock time the workload logged
+    around the same calls: never more, and at least 90% (the rest is the call's own CPU time:
+    spawning a process, parsing an answer)"""
+    test.assertLessEqual(blocked_ns, logged_ns, what)
+    test.assertGreaterEqual(blocked_ns, 0.9 * logged_ns, what)
+
+
 def samples_by_function(doc, pid, frames_of, functions):
     """{function: samples} of the process's stacks by the innermost of its runtime frames
     (frames_of: [(function, line)] of a stack) that is one of functions (what those call, such

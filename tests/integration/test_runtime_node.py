@@ -90,13 +90,14 @@ class RuntimeNode(Test):
 
     def test_offcputime_exec_sync_and_fifo(self):
         """execSync('sleep') and a readFileSync of a FIFO, each three named functions deep:
-        the functions in order for 95% of the main thread's blocked time, each stall's time
-        within 5% of the workload's log."""
+        the functions in order for 95% of the main thread's blocked time, each stall's blocked
+        time at least 90% of what the workload logged around it."""
         w, (doc,) = self.trace("offcputime", ["exec:4:100", "fifo:3:150"], "--per-thread")
         facts = w.facts()
         named = self.assertNamedShare(self.main_thread(doc, w.pid), ["exec", "fifo", "go"])
         for chain, function in (("exec", "innerExec"), ("fifo", "innerRead")):
-            self.assertWithin(named[chain], sum(facts[f"block {function}"]), 0.05, chain)
+            runtimes.assert_blocked_within(self, named[chain], sum(facts[f"block {function}"]),
+                                           chain)
         # a frame whose function could not be read is counted, not guessed: rare
         lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
                    if s["reason"].startswith("js_"))

@@ -76,7 +76,8 @@ class RuntimePython(Test):
     def test_offcputime_sleep_socket_and_lookup(self):
         """Nested functions sleeping, waiting on a socket and resolving a name (through the
         test's own DNS server, 200 ms late): the Python functions in order with their lines
-        for 95% of the off-CPU time, each stall's time within 5% of the workload's log."""
+        for 95% of the off-CPU time, each stall's blocked time at least 90% of what the
+        workload logged around it."""
         ns = self.dns_namespace()
         name = f"d200.ok.{ZONE}"
         w, (doc,) = self.trace("offcputime",
@@ -86,7 +87,8 @@ class RuntimePython(Test):
         framed = self.assertFramedShare(doc, w.pid, ["sleep", "socket", "getaddrinfo", "go"])
         for chain, function in (("sleep", "inner_sleep"), ("socket", "read_reply"),
                                 ("getaddrinfo", "resolve_name")):
-            self.assertWithin(framed[chain], sum(facts[f"block {function}"]), 0.05, chain)
+            runtimes.assert_blocked_within(self, framed[chain], sum(facts[f"block {function}"]),
+                                           chain)
         self.assertFalse([s for s in doc.get("unwind_stops", [])
                           if s["reason"].startswith("python")], doc.get("unwind_stops"))
 
