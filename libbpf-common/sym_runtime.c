@@ -68,7 +68,10 @@ static size_t python_run(struct symbolizer *s, struct sym_process *p, struct run
 		uint64_t entry = *c->at++;
 
 		c->n--;
-		sym_python_frame(s, p, entry, &out[written++]);
+		sym_python_frame(s, p, entry, &out[written]);
+		if (out[written].kind == SYM_FRAME_LOST) /* named by the interpreter's module */
+			out[written].module = eval->module;
+		written++;
 		if (PY_FRAME_IS_ENTRY(entry))
 			return written;
 	}

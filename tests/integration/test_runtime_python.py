@@ -89,8 +89,10 @@ class RuntimePython(Test):
                                 ("getaddrinfo", "resolve_name")):
             runtimes.assert_blocked_within(self, framed[chain], sum(facts[f"block {function}"]),
                                            chain)
-        self.assertFalse([s for s in doc.get("unwind_stops", [])
-                          if s["reason"].startswith("python")], doc.get("unwind_stops"))
+        # a frame whose code object could not be read is counted, not guessed: rare
+        lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
+                   if s["reason"].startswith("python"))
+        self.assertLessEqual(lost, 0.01 * sum(framed.values()), doc.get("unwind_stops"))
 
     def test_no_runtime_frames_shows_the_interpreter(self):
         """--no-runtime-frames: no Python frame, the evaluation loop where they were."""
