@@ -87,6 +87,18 @@ def assert_blocked_within(test, blocked_ns, logged_ns, what):
     test.assertGreaterEqual(blocked_ns, 0.9 * logged_ns, what)
 
 
+def assert_stalls(test, named, facts, stalls, doc, loss_prefix):
+    """Each stall's blocked time under its chain (named: {chain: ns}) against what the workload
+    logged for its function (stalls: {chain: function}), and the runtime frames that could not
+    be read (unwind_stops whose reason begins with loss_prefix): counted, never guessed, at most
+    1% of the named time"""
+    for chain, function in stalls.items():
+        assert_blocked_within(test, named[chain], sum(facts[f"block {function}"]), chain)
+    lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
+               if s["reason"].startswith(loss_prefix))
+    test.assertLessEqual(lost, 0.01 * sum(named.values()), doc.get("unwind_stops"))
+
+
 def samples_by_function(doc, pid, frames_of, functions):
     """{function: samples} of the process's stacks by the innermost of its runtime frames
     (frames_of: [(function, line)] of a stack) that is one of functions (what those call, such

@@ -95,13 +95,8 @@ class RuntimeNode(Test):
         w, (doc,) = self.trace("offcputime", ["exec:4:100", "fifo:3:150"], "--per-thread")
         facts = w.facts()
         named = self.assertNamedShare(self.main_thread(doc, w.pid), ["exec", "fifo", "go"])
-        for chain, function in (("exec", "innerExec"), ("fifo", "innerRead")):
-            runtimes.assert_blocked_within(self, named[chain], sum(facts[f"block {function}"]),
-                                           chain)
-        # a frame whose function could not be read is counted, not guessed: rare
-        lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
-                   if s["reason"].startswith("js_"))
-        self.assertLessEqual(lost, 0.01 * sum(named.values()), doc.get("unwind_stops"))
+        runtimes.assert_stalls(self, named, facts, {"exec": "innerExec", "fifo": "innerRead"},
+                               doc, "js_")
 
     def test_text_names_the_functions(self):
         """The text report: "innerExec at .../nodework.js:LINE [js]", node's own modules too."""

@@ -85,14 +85,10 @@ class RuntimePython(Test):
                                prefix=ns.exec_prefix())
         facts = w.facts()
         framed = self.assertFramedShare(doc, w.pid, ["sleep", "socket", "getaddrinfo", "go"])
-        for chain, function in (("sleep", "inner_sleep"), ("socket", "read_reply"),
-                                ("getaddrinfo", "resolve_name")):
-            runtimes.assert_blocked_within(self, framed[chain], sum(facts[f"block {function}"]),
-                                           chain)
-        # a frame whose code object could not be read is counted, not guessed: rare
-        lost = sum(s["total_ns"] for s in doc.get("unwind_stops", [])
-                   if s["reason"].startswith("python"))
-        self.assertLessEqual(lost, 0.01 * sum(framed.values()), doc.get("unwind_stops"))
+        runtimes.assert_stalls(self, framed, facts, {"sleep": "inner_sleep",
+                                                     "socket": "read_reply",
+                                                     "getaddrinfo": "resolve_name"},
+                               doc, "python_")
 
     def test_no_runtime_frames_shows_the_interpreter(self):
         """--no-runtime-frames: no Python frame, the evaluation loop where they were."""
