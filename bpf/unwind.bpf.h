@@ -438,7 +438,8 @@ __noinline int unwind_user_global(__u32 tgid, __u64 regs)
 		st.stop = UNWIND_STOP_NOT_READY;
 		goto mark;
 	}
-	v8_frames_begin();
+	if (st.proc->runtime.kind == RUNTIME_V8)
+		v8_frames_begin();
 	bpf_loop(STACK_MAX_DEPTH, unwind_frame_cb, &st, 0);
 	if (st.stop == UNWIND_STOP_NOT_MAPPED)
 		unwind_request(tgid); /* perhaps code mapped since its mappings were read */

@@ -37,37 +37,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "jvm.h"
-#include "proc_maps.h"
 #include "procfs.h"
 
-#define JVM_SEEN 1
-#define J9_SEEN	 2
 /* Time the child gets past the deadline to report before it is killed */
 #define GRACE_MS 250
-
-static int note_vm_library(const struct proc_map *m, void *ctx)
-{
-	const char *base = strrchr(m->path, '/');
-	int *seen = ctx;
-
-	if (!base)
-		return 0;
-	base++;
-	/* OpenJ9 has a libjvm.so too, and would answer SIGQUIT with a javacore file */
-	if (!strncmp(base, "libj9vm", strlen("libj9vm")))
-		*seen |= J9_SEEN;
-	else if (!strncmp(base, "libjvm.so", strlen("libjvm.so")) &&
-		 (!base[strlen("libjvm.so")] || !strcmp(base + strlen("libjvm.so"), " (deleted)")))
-		*seen |= JVM_SEEN;
-	return 0;
-}
-
-bool jvm_is_hotspot(pid_t pid)
-{
-	int seen = 0;
-
-	return proc_map_for_each(pid, note_vm_library, &seen) == 0 && seen == JVM_SEEN;
-}
 
 /* The last of -XX:[+-]PreserveFramePointer among NUL- or space-separated words, into *on */
 static void note_fp_flag(const char *words, size_t len, bool *on)
@@ -145,7 +118,7 @@ static int read_target(pid_t pid, struct jvm_target *t)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	*t = (struct jvm_target){ .pid = pid, .nspid = pid };
+	*t = (struct jvm_target){ .pid = pid, .nspid = proc_namespace_pid(pid) };
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long mask;
 		unsigned int id;
@@ -159,14 +132,6 @@ static int read_target(pid_t pid, struct jvm_target *t)
 		} else if (sscanf(line, "SigCgt: %llx", &mask) == 1) {
 			t->catches_quit = mask >> (SIGQUIT - 1) & 1;
 			found |= 4;
-		} else if (!strncmp(line, "NSpid:", strlen("NSpid:"))) {
-			/* the last one is its PID in its own namespace */
-			char *p = line + strlen("NSpid:"), *end;
-
-			for (long v = strtol(p, &end, 10); end != p; v = strtol(p, &end, 10)) {
-				t->nspid = v;
-				p = end;
-			}
 		}
 	}
 	fclose(f);

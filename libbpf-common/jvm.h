@@ -20,9 +20,6 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Whether pid runs a HotSpot JVM (libjvm.so mapped; not OpenJ9, which maps one too) */
-bool jvm_is_hotspot(pid_t pid);
-
 /*
  * Whether the JVM of pid was started with -XX:+PreserveFramePointer (its command line, and
  * JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS in its environment, the last word

@@ -227,3 +227,24 @@ int proc_for_each_libc(pid_t pid, int (*fn)(const char *path, const char *reach,
 	fclose(f);
 	return ret;
 }
+
+pid_t proc_namespace_pid(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t nspid = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+			nspid = atoi(tok);
+		break;
+	}
+	fclose(f);
+	return nspid;
+}

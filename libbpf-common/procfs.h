@@ -30,6 +30,10 @@ enum proc_id_kind proc_id_kind(pid_t id, pid_t *tgid);
 /* The file backing addr in pid's address space and the file offset of addr: 0 or -errno. */
 int proc_file_offset(pid_t pid, uintptr_t addr, char *path, size_t len, uint64_t *offset);
 
+/* The PID the process has in its own PID namespace (the last of NSpid in its status), pid
+ * itself if that cannot be read */
+pid_t proc_namespace_pid(pid_t pid);
+
 /* The thread's command name (or "?"), without the newline. */
 void proc_comm(pid_t tid, char *buf, size_t len);
 

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include "proc_maps.h"
+#include "procfs.h"
 #include "sym_internal.h"
 
 static int add_map(struct sym_process *p, size_t *cap, const struct sym_map *map)
@@ -117,28 +118,6 @@ static int read_maps(struct symbolizer *s, struct sym_process *p)
 	err = proc_map_for_each(p->pid, read_map, r);
 	free(r);
 	return err;
-}
-
-/* NSpid: the last field is the PID in the process's own namespace */
-static pid_t namespace_pid(pid_t pid)
-{
-	char path[64], line[256];
-	pid_t nspid = pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return pid;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6))
-			continue;
-		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
-			nspid = atoi(tok);
-		break;
-	}
-	fclose(f);
-	return nspid;
 }
 
 static int jit_compare(const void *a, const void *b)
@@ -282,7 +261,7 @@ int sym_process_note(struct symbolizer *s, pid_t pid)
 	free_maps(p);
 	p->maps = fresh.maps;
 	p->nmaps = fresh.nmaps;
-	p->nspid = namespace_pid(pid);
+	p->nspid = proc_namespace_pid(pid);
 	read_jit_map(s, p);
 	return 0;
 }
