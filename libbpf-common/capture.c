@@ -2,9 +2,9 @@
 /* Writing a capture: the options, the metadata, the report streams, the atomic file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -15,6 +15,7 @@
 #include "json.h"
 #include "parse.h"
 #include "procfs.h"
+#include "session_facts.h"
 #include "units.h"
 #include "util.h"
 
@@ -79,6 +80,8 @@ const struct argp capture_argp = { capture_options, parse_capture, NULL, NULL, N
 
 void capture_opts_free(struct capture_opts *o)
 {
+	free(o->kept_path);
+	o->kept_path = NULL;
 	free(o->tags);
 	o->tags = NULL;
 	o->ntags = 0;
@@ -95,6 +98,8 @@ struct line_sink {
 
 struct capture {
 	char *path, *temp;
+	char *kept_path; /* a copy, when -o names another file */
+	gid_t kept_gid;
 	int fd;
 	gzFile gz;
 	FILE *records; /* writes into gz */
@@ -194,100 +199,10 @@ static int sink_close(void *cookie)
 	return 0;
 }
 
-/* The person behind the session: sudo's caller, else the login user, else the uid */
-static void json_user(struct json *j)
-{
-	const char *sudo = getenv("SUDO_USER");
-	char buf[32];
-	uid_t uid = getuid();
-	struct passwd *pw;
-
-	proc_read_line("/proc/self/loginuid", buf, sizeof(buf));
-	if (*buf && strcmp(buf, "4294967295"))
-		uid = strtoul(buf, NULL, 10);
-	pw = getpwuid(uid);
-	json_str(j, "user", sudo && *sudo ? sudo : pw ? pw->pw_name : NULL);
-	json_u64(j, "uid", uid);
-	if (sudo && *sudo)
-		json_str(j, "sudo_user", sudo);
-}
-
-#define CMDLINE_MAX (256 << 10)
-
-/* /proc/PID/cmdline (self: as typed; argp reorders argv's pointers, not the strings): its
- * length, or 0 with buf empty */
-static size_t read_cmdline(const char *pid, char *buf)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
-	n = proc_read_file(path, buf, CMDLINE_MAX);
-	return n > 0 ? n : 0;
-}
-
-/* A target's command line, its NULs as spaces */
-static void json_cmdline(struct json *j, pid_t pid, char *buf)
-{
-	char id[16];
-	size_t n;
-
-	snprintf(id, sizeof(id), "%d", pid);
-	n = read_cmdline(id, buf);
-	for (size_t i = 0; i + 1 < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	json_str(j, "cmdline", n ? buf : NULL);
-}
-
-static void json_argv(struct json *j, char *buf)
-{
-	size_t n = read_cmdline("self", buf);
-
-	json_array_begin(j, "argv");
-	for (size_t at = 0; at < n; at += strlen(buf + at) + 1)
-		json_str(j, NULL, buf + at);
-	json_array_end(j);
-}
-
-static void json_targets(struct json *j, const struct target_opts *t, char *buf)
-{
-	const struct id_list *lists[] = { &t->pids, &t->tids };
-	char comm[32];
-
-	json_array_begin(j, "targets");
-	for (int l = 0; l < 2; l++) {
-		for (size_t i = 0; i < lists[l]->len; i++) {
-			pid_t id = lists[l]->ids[i];
-
-			json_object_begin(j, NULL);
-			json_u64(j, l ? "tid" : "pid", id);
-			proc_comm(id, comm, sizeof(comm));
-			json_str(j, "comm", *comm ? comm : NULL);
-			json_cmdline(j, id, buf);
-			json_object_end(j);
-		}
-	}
-	json_array_end(j);
-	json_str(j, "comm_filter", t->comm);
-	json_str(j, "cgroup_filter", t->cgroup);
-}
-
-static void json_time(struct json *j, const char *key, const struct timespec *ts)
-{
-	char buf[64], iso[40];
-	struct tm tm;
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, sizeof(buf), "%s.%03ldZ", iso, ts->tv_nsec / 1000000);
-	json_str(j, key, buf);
-}
-
 static void write_meta(struct capture *c, const struct capture_opts *o, const char *tool,
 		       const struct target_opts *targets)
 {
-	static char cmdline[CMDLINE_MAX];
+	static char cmdline[FACTS_CMDLINE_MAX];
 	struct utsname u;
 	struct timespec now;
 	char buf[256];
@@ -299,26 +214,19 @@ static void write_meta(struct capture *c, const struct capture_opts *o, const ch
 	json_str(&c->j, "version", buf);
 	json_str(&c->j, "tool", tool);
 	json_str(&c->j, "stallkit_version", STALLKIT_VERSION);
-	json_argv(&c->j, cmdline);
+	facts_argv(&c->j, cmdline);
 	gethostname(buf, sizeof(buf));
 	buf[sizeof(buf) - 1] = '\0';
 	json_str(&c->j, "host", buf);
 	json_str(&c->j, "kernel", uname(&u) ? NULL : u.release);
 	proc_read_line("/proc/sys/kernel/random/boot_id", buf, sizeof(buf));
 	json_str(&c->j, "boot_id", buf);
-	json_time(&c->j, "start_time", &now);
+	facts_time(&c->j, "start_time", &now);
 	json_u64(&c->j, "start_unix_ns", now.tv_sec * NSEC_PER_SEC + now.tv_nsec);
-	json_user(&c->j);
+	facts_user(&c->j);
 	json_str(&c->j, "reason", o->reason);
-	json_object_begin(&c->j, "tags");
-	for (size_t i = 0; i < o->ntags; i++) {
-		const char *eq = strchr(o->tags[i], '=');
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)(eq - o->tags[i]), o->tags[i]);
-		json_str(&c->j, buf, eq + 1);
-	}
-	json_object_end(&c->j);
-	json_targets(&c->j, targets, cmdline);
+	facts_tags(&c->j, o->tags, o->ntags);
+	facts_targets(&c->j, targets, cmdline);
 	record_end(c);
 }
 
@@ -346,21 +254,36 @@ static int open_temp(struct capture *c, const char *path)
 	return fchmod(c->fd, 0600);
 }
 
+/* The kept copy's group may read it; the group must be one of the caller's */
+static int give_to_group(int fd, gid_t gid)
+{
+	if (gid == (gid_t)-1)
+		return 0;
+	return fchown(fd, -1, gid) || fchmod(fd, 0640) ? -1 : 0;
+}
+
 int capture_begin(struct capture **out, const struct capture_opts *o, const char *tool,
 		  const struct target_opts *targets)
 {
 	struct capture *c;
 	int gzfd;
 
+	const char *path = o->path ? o->path : o->kept_path;
+
 	*out = NULL;
-	if (!o->path)
+	if (!path)
 		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -1;
 	c->fd = -1;
-	if (open_temp(c, o->path)) {
-		fprintf(stderr, "%s: capture %s: %s\n", tool, o->path, strerror(errno));
+	c->kept_gid = o->kept_gid;
+	if (o->path && o->kept_path && !(c->kept_path = strdup(o->kept_path))) {
+		capture_abort(c);
+		return -1;
+	}
+	if (open_temp(c, path) || (!o->path && give_to_group(c->fd, o->kept_gid))) {
+		fprintf(stderr, "%s: capture %s: %s\n", tool, path, strerror(errno));
 		capture_abort(c);
 		return -1;
 	}
@@ -371,7 +294,7 @@ int capture_begin(struct capture **out, const struct capture_opts *o, const char
 	if (!c->records) {
 		if (gzfd >= 0 && !c->gz)
 			close(gzfd);
-		fprintf(stderr, "%s: capture %s: %s\n", tool, o->path, strerror(errno));
+		fprintf(stderr, "%s: capture %s: %s\n", tool, path, strerror(errno));
 		capture_abort(c);
 		return -1;
 	}
@@ -421,7 +344,7 @@ static void write_end(struct capture *c, const char *end_reason)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	record_begin(c, "end");
-	json_time(&c->j, "end_time", &now);
+	facts_time(&c->j, "end_time", &now);
 	json_u64(&c->j, "end_unix_ns", now.tv_sec * NSEC_PER_SEC + now.tv_nsec);
 	json_u64(&c->j, "duration_ns", monotonic_ns() - c->start_mono);
 	json_str(&c->j, "end_reason", end_reason);
@@ -442,6 +365,36 @@ static int sync_directory(const char *path)
 		close(fd);
 	}
 	return ret;
+}
+
+/* The copy for the policy's capture directory, made the same way as the capture: 0, or errno */
+static int keep_copy(const struct capture *c)
+{
+	struct capture k = { .fd = -1 };
+	struct stat st;
+	off_t at = 0;
+	int err = 0;
+
+	if (open_temp(&k, c->kept_path) || give_to_group(k.fd, c->kept_gid) || fstat(c->fd, &st))
+		err = errno ? errno : ENOMEM;
+	while (!err && at < st.st_size) {
+		ssize_t n = sendfile(k.fd, c->fd, &at, st.st_size - at);
+
+		if (n <= 0)
+			err = n ? errno : EIO;
+	}
+	if (!err && (fsync(k.fd) || rename(k.temp, k.path)))
+		err = errno;
+	if (!err) {
+		sync_directory(k.path);
+	} else if (k.temp) {
+		unlink(k.temp);
+	}
+	if (k.fd >= 0)
+		close(k.fd);
+	free(k.temp);
+	free(k.path);
+	return err;
 }
 
 int capture_end(struct capture *c, const char *end_reason)
@@ -472,8 +425,11 @@ int capture_end(struct capture *c, const char *end_reason)
 	sync_directory(c->path);
 	free(c->temp);
 	c->temp = NULL;
+	if (c->kept_path && (err = keep_copy(c)))
+		fprintf(stderr, "%s: keeping a copy of the capture in %s: %s\n",
+			program_invocation_short_name, c->kept_path, strerror(err));
 	capture_abort(c);
-	return 0;
+	return err ? -1 : 0;
 }
 
 void capture_abort(struct capture *c)
@@ -491,5 +447,11 @@ void capture_abort(struct capture *c)
 		unlink(c->temp);
 	free(c->temp);
 	free(c->path);
+	free(c->kept_path);
 	free(c);
+}
+
+const char *capture_kept_path(const struct capture_opts *o)
+{
+	return o->kept_path ? o->kept_path : o->path;
 }

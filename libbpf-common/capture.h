@@ -7,7 +7,8 @@
  * and its JSON form, stacks already symbolized), then the end of the session.
  *
  * The file is written under a temporary name in the same directory, mode 0600, and renamed
- * into place once complete and on disk: a reader never sees half a capture.
+ * into place once complete and on disk: a reader never sees half a capture.  The copy kept in
+ * the policy's capture directory is made the same way, readable by the policy's group.
  */
 #ifndef STALLKIT_CAPTURE_H
 #define STALLKIT_CAPTURE_H
@@ -23,12 +24,14 @@
 #define CAPTURE_VERSION_MAJOR 1
 #define CAPTURE_VERSION_MINOR 0
 
-/* -o FILE --tag KEY=VALUE --reason TEXT */
+/* -o FILE --tag KEY=VALUE --reason TEXT, and the policy's capture directory */
 struct capture_opts {
 	const char *path;   /* NULL: no capture */
 	const char *reason;
 	const char **tags;  /* "key=value" */
 	size_t ntags;
+	char *kept_path;    /* a copy kept for the policy's capture_dir (NULL: none) */
+	gid_t kept_gid;	    /* its group, mode 0640 ((gid_t)-1: its owner's only, 0600) */
 };
 
 extern const struct argp capture_argp;
@@ -51,6 +54,8 @@ struct capture;
  */
 int capture_begin(struct capture **out, const struct capture_opts *o, const char *tool,
 		  const struct target_opts *targets);
+/* Where the capture is kept: the policy's copy if there is one, else -o's file (or NULL) */
+const char *capture_kept_path(const struct capture_opts *o);
 void capture_streams(struct capture *c, bool print_json, bool print_other,
 		     struct report_streams *s);
 /*

@@ -15,6 +15,7 @@ enum {
 	OPT_JSON,
 	OPT_NO_RUNTIME_FRAMES,
 	OPT_JVM_PERFMAP,
+	OPT_MAX_CPU,
 };
 
 void options_init(void)
@@ -80,6 +81,32 @@ static const struct argp_option timing_options[] = {
 	{},
 };
 
+static const struct argp_option max_cpu_options[] = {
+	{ "max-cpu", OPT_MAX_CPU, "PCT", 0,
+	  "End the session, with its report, when it costs more than PCT% of the host's CPU over "
+	  "a second (e.g. 2%)", 0 },
+	{},
+};
+
+static error_t parse_max_cpu(int key, char *arg, struct argp_state *state)
+{
+	struct timing_opts *t = state->input;
+
+	if (key != OPT_MAX_CPU)
+		return ARGP_ERR_UNKNOWN;
+	if (parse_percent(arg, &t->max_cpu_pct))
+		argp_error(state, "invalid --max-cpu '%s': expected a share of the host's CPU like 2%% "
+			   "or 0.5%%", arg);
+	return 0;
+}
+
+const struct argp max_cpu_argp = { max_cpu_options, parse_max_cpu, NULL, NULL, NULL, NULL, NULL };
+
+static const struct argp_child timing_children[] = {
+	{ &max_cpu_argp, 0, NULL, 0 },
+	{},
+};
+
 static error_t parse_timing(int key, char *arg, struct argp_state *state)
 {
 	struct timing_opts *t = state->input;
@@ -93,13 +120,17 @@ static error_t parse_timing(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid %s '%s': expected e.g. 10s, 500ms, 2m or 1.5",
 				   key == 'd' ? "duration" : "interval", arg);
 		break;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = t;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-const struct argp timing_argp = { timing_options, parse_timing, NULL, NULL, NULL, NULL, NULL };
+const struct argp timing_argp = { timing_options, parse_timing, NULL, NULL, timing_children, NULL,
+				   NULL };
 
 static const struct argp_option output_options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Write JSON instead of text", 0 },

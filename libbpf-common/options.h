@@ -24,10 +24,11 @@ struct target_opts {
 	const char *cgroup;
 };
 
-/* -d DURATION -i INTERVAL */
+/* -d DURATION -i INTERVAL --max-cpu PCT */
 struct timing_opts {
 	uint64_t duration_ns; /* 0: until a signal */
 	uint64_t interval_ns; /* 0: one report at the end */
+	double max_cpu_pct;   /* 0: no overhead guard */
 };
 
 /* --json -v */
@@ -43,7 +44,9 @@ struct runtime_opts {
 };
 
 extern const struct argp target_argp;
-extern const struct argp timing_argp;
+extern const struct argp timing_argp; /* includes max_cpu_argp */
+/* --max-cpu PCT alone, into a struct timing_opts: for tools whose duration is an argument */
+extern const struct argp max_cpu_argp;
 extern const struct argp output_argp;
 extern const struct argp runtime_argp;
 

@@ -34,6 +34,7 @@ static const struct {
 	{ "m", 60 * NSEC_PER_SEC },
 	{ "min", 60 * NSEC_PER_SEC },
 	{ "h", 3600 * NSEC_PER_SEC },
+	{ "d", 86400 * NSEC_PER_SEC },
 };
 
 int parse_duration(const char *s, uint64_t default_unit_ns, uint64_t *out_ns)
@@ -136,4 +137,19 @@ void id_list_free(struct id_list *list)
 	free(list->ids);
 	list->ids = NULL;
 	list->len = 0;
+}
+
+int parse_percent(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || (*end && strcmp(end, "%")) || !(v > 0) || v > 100)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }

@@ -18,8 +18,11 @@
  */
 int parse_u64(const char *s, uint64_t *out);
 
-/* "250ms", "1.5s", "2m", "1h", "500us", "100ns"; a bare number is in default_unit_ns. */
+/* "250ms", "1.5s", "2m", "1h", "7d", "500us", "100ns"; a bare number is in default_unit_ns. */
 int parse_duration(const char *s, uint64_t default_unit_ns, uint64_t *out_ns);
+
+/* "2%", "0.5" or "2.5%": a share above 0 and at most 100 */
+int parse_percent(const char *s, double *out);
 
 struct id_list {
 	pid_t *ids;

@@ -99,13 +99,22 @@ static int add_targets(struct session *s, const struct id_list *ids, bool thread
 	return 0;
 }
 
+static void timers_reset(struct session *s)
+{
+	s->epfd = s->sigfd = s->duration_fd = s->interval_fd = s->tick_fd = s->poll_fd =
+		s->guard_fd = -1;
+	s->rb = NULL;
+	s->targets = NULL;
+	s->ntargets = s->alive = 0;
+}
+
 int session_begin(struct session *s, const struct timing_opts *timing,
-		  const struct target_opts *targets, struct ring_buffer *rb, uint64_t tick_ns)
+		  const struct target_opts *targets, struct ring_buffer *rb, uint64_t tick_ns,
+		  struct bpf_object *obj)
 {
 	sigset_t set = ending_signals();
 
-	memset(s, 0, sizeof(*s));
-	s->duration_fd = s->interval_fd = s->tick_fd = s->poll_fd = s->sigfd = -1;
+	timers_reset(s);
 	s->rb = rb;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -121,10 +130,15 @@ int session_begin(struct session *s, const struct timing_opts *timing,
 		goto fail;
 	if (rb && watch(s, ring_buffer__epoll_fd(rb)))
 		goto fail;
+	s->max_cpu_pct = timing->max_cpu_pct;
+	if (s->max_cpu_pct &&
+	    ((s->guard_fd = timer_new(NSEC_PER_SEC, true)) < 0 || watch(s, s->guard_fd)))
+		goto fail;
 	s->targets = calloc(targets->pids.len + targets->tids.len + 1, sizeof(*s->targets));
 	if (!s->targets || add_targets(s, &targets->pids, false) ||
 	    add_targets(s, &targets->tids, true))
 		goto fail;
+	cost_start(&s->cost, obj);
 	s->start_ns = s->interval_start_ns = monotonic_ns();
 	return 0;
 fail:
@@ -199,6 +213,16 @@ enum session_wake session_wait(struct session *s)
 		} else if (fd == s->tick_fd) {
 			drain_timer(fd);
 			return SESSION_TICK;
+		} else if (fd == s->guard_fd) {
+			double pct = cost_window(&s->cost);
+
+			drain_timer(fd);
+			if (pct <= s->max_cpu_pct)
+				continue;
+			snprintf(s->end_buf, sizeof(s->end_buf), "overhead limit (%.2f%% > %g%%)", pct,
+				 s->max_cpu_pct);
+			s->end_reason = s->end_buf;
+			break;
 		} else {
 			if (fd == s->poll_fd)
 				drain_timer(fd);
@@ -225,7 +249,8 @@ uint64_t session_next_interval(struct session *s)
 
 void session_end(struct session *s)
 {
-	int fds[] = { s->epfd, s->sigfd, s->duration_fd, s->interval_fd, s->tick_fd, s->poll_fd };
+	int fds[] = { s->epfd,	 s->sigfd,   s->duration_fd, s->interval_fd,
+		      s->tick_fd, s->poll_fd, s->guard_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -234,6 +259,11 @@ void session_end(struct session *s)
 		if (s->targets[i].pidfd >= 0)
 			close(s->targets[i].pidfd);
 	free(s->targets);
-	memset(s, 0, sizeof(*s));
-	s->epfd = s->sigfd = s->duration_fd = s->interval_fd = s->tick_fd = s->poll_fd = -1;
+	timers_reset(s);
+}
+
+void session_footer(FILE *out, const struct session *s)
+{
+	fprintf(out, "ended: %s\n", s->end_reason ? s->end_reason : "error");
+	cost_print(out, &s->cost);
 }

@@ -31,7 +31,7 @@ struct dns_opts {
 	struct output_opts output;
 	struct capture_opts capture;
 	struct runtime_opts runtime;
-	uint64_t duration_ns;
+	struct timing_opts timing; /* -d and --max-cpu */
 	uint64_t min_ns;
 	uint64_t timeout_ns;
 	bool stacks;
@@ -74,6 +74,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[1] = &o->output;
 		state->child_inputs[2] = &o->capture;
 		state->child_inputs[3] = &o->runtime;
+		state->child_inputs[4] = &o->timing;
 		break;
 	case OPT_MIN:
 		if (parse_duration(arg, NSEC_PER_MSEC, &o->min_ns))
@@ -83,7 +84,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		o->stacks = true;
 		break;
 	case 'd':
-		if (parse_duration(arg, NSEC_PER_SEC, &o->duration_ns) || !o->duration_ns)
+		if (parse_duration(arg, NSEC_PER_SEC, &o->timing.duration_ns) || !o->timing.duration_ns)
 			argp_error(state, "invalid duration '%s': expected e.g. 30s or 5m", arg);
 		break;
 	case OPT_TIMEOUT:
@@ -104,6 +105,7 @@ static const struct argp_child children[] = {
 	{ &output_argp, 0, "Output:", 3 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 4 },
 	{ &runtime_argp, 0, "Interpreters (--stacks):", 5 },
+	{ &max_cpu_argp, 0, "Safety:", 6 },
 	{},
 };
 
@@ -131,8 +133,8 @@ static void announce(const struct dns_opts *o, const struct dns_probes *probes)
 	fprintf(stderr, "Tracing DNS lookups of %s (resolver calls in %zu C librar%s%s)", who,
 		probes->libraries, probes->libraries == 1 ? "y" : "ies",
 		probes->wire ? ", DNS messages" : "");
-	if (o->duration_ns)
-		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->duration_ns));
+	if (o->timing.duration_ns)
+		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->timing.duration_ns));
 	fprintf(stderr, "... Hit Ctrl-C to end.\n");
 }
 
@@ -156,7 +158,9 @@ int main(int argc, char **argv)
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
-	session_block_signals();
+	if ((ret = session_admit(&sess, "dnsblock", &o.timing, &o.target, &o.capture)))
+		goto out;
+	ret = EXIT_RUNTIME;
 	if (capture_begin(&cap, &o.capture, "dnsblock", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &streams);
@@ -204,8 +208,7 @@ int main(int argc, char **argv)
 	/* without the wire the resolver calls are still seen: a warning, not an end */
 	wire_probes_attach(&probes, skel->progs.dns_egress, skel->progs.dns_ingress,
 			   o.output.verbose);
-	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns },
-			  &o.target, rb, TICK))
+	if (session_begin(&sess, &o.timing, &o.target, rb, TICK, skel->obj))
 		goto detach;
 	announce(&o, &probes);
 
@@ -221,6 +224,7 @@ int main(int argc, char **argv)
 	tracker_expire(&tracker, monotonic_ns());
 	facts.duration_ns = monotonic_ns() - sess.start_ns;
 	facts.end_reason = sess.end_reason;
+	facts.session = &sess;
 	facts.in_progress = calls_in_progress(skel) + tracker_wire_in_progress(&tracker);
 	facts.late_responses = tracker.late_responses;
 	facts.abandoned_calls = tracker.abandoned_calls;
@@ -241,6 +245,7 @@ free_report:
 	unwinder_free(unw);
 out:
 	capture_abort(cap);
+	ret = session_close(&sess, &facts.losses, ret);
 	capture_opts_free(&o.capture);
 	ring_buffer__free(rb);
 	symbolizer_free(sym);

@@ -447,6 +447,7 @@ static void summary_text(struct dns_report *r, const struct dns_session_facts *f
 			(unsigned long long)f->unreadable);
 	stack_stops_print(r->out, &r->stops);
 	losses_print(r->out, &f->losses);
+	session_footer(r->out, f->session);
 }
 
 static void summary_json(struct dns_report *r, const struct dns_session_facts *f)
@@ -487,6 +488,7 @@ static void summary_json(struct dns_report *r, const struct dns_session_facts *f
 	if (r->opts.stacks)
 		stack_stops_json(j, &r->stops);
 	losses_json(j, &f->losses);
+	cost_json(j, &f->session->cost);
 	json_object_end(j);
 	json_line_end(j);
 }

@@ -12,6 +12,7 @@
 #include "stack_stops.h"
 #include "loss_user.h"
 #include "rows.h"
+#include "session.h"
 #include "symbolizer.h"
 
 struct dns_report_opts {
@@ -40,6 +41,7 @@ struct dns_session_facts {
 	uint64_t abandoned_calls;
 	uint64_t unreadable;
 	struct losses losses;
+	const struct session *session; /* its footer */
 };
 
 /* Prints the header of the lines (text) */

@@ -32,8 +32,7 @@ struct offcpu_opts {
 	struct offcpu_stack_opts stacks;
 	struct capture_opts capture;
 	struct runtime_opts runtime;
-	uint64_t duration_ns;
-	uint64_t interval_ns;
+	struct timing_opts timing; /* the duration is an argument; -i and --max-cpu */
 	uint64_t min_ns;
 	uint64_t max_ns;
 	uint32_t states;
@@ -93,6 +92,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[2] = &o->stacks;
 		state->child_inputs[3] = &o->capture;
 		state->child_inputs[4] = &o->runtime;
+		state->child_inputs[5] = &o->timing;
 		break;
 	case 'm':
 	case 'M':
@@ -106,13 +106,13 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --state '%s': expected S, D and R, e.g. S,D", arg);
 		break;
 	case 'i':
-		if (parse_duration(arg, NSEC_PER_SEC, &o->interval_ns) || !o->interval_ns)
+		if (parse_duration(arg, NSEC_PER_SEC, &o->timing.interval_ns) || !o->timing.interval_ns)
 			argp_error(state, "invalid interval '%s': expected e.g. 5s or 500ms", arg);
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "one duration at most");
-		if (parse_duration(arg, NSEC_PER_SEC, &o->duration_ns) || !o->duration_ns)
+		if (parse_duration(arg, NSEC_PER_SEC, &o->timing.duration_ns) || !o->timing.duration_ns)
 			argp_error(state, "invalid duration '%s': expected seconds or e.g. 30s", arg);
 		break;
 	case ARGP_KEY_END:
@@ -133,6 +133,7 @@ static const struct argp_child children[] = {
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{ &runtime_argp, 0, "Interpreters:", 6 },
+	{ &max_cpu_argp, 0, "Safety:", 7 },
 	{},
 };
 
@@ -170,8 +171,8 @@ static void announce(const struct offcpu_opts *o)
 
 	filter_describe(&o->target, who, sizeof(who));
 	fprintf(stderr, "Tracing off-CPU time of %s", who);
-	if (o->duration_ns)
-		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->duration_ns));
+	if (o->timing.duration_ns)
+		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->timing.duration_ns));
 	fprintf(stderr, "... Hit Ctrl-C to end.\n");
 }
 
@@ -201,7 +202,9 @@ int main(int argc, char **argv)
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
-	session_block_signals();
+	if ((ret = session_admit(&sess, "offcputime", &o.timing, &o.target, &o.capture)))
+		goto out;
+	ret = EXIT_RUNTIME;
 	if (capture_begin(&cap, &o.capture, "offcputime", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
@@ -245,9 +248,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (loader_attach_hooks(&hook, 1))
 		goto out;
-	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns,
-							 .interval_ns = o.interval_ns },
-			  &o.target, rb, NSEC_PER_SEC))
+	if (session_begin(&sess, &o.timing, &o.target, rb, NSEC_PER_SEC, skel->obj))
 		goto detach;
 	announce(&o);
 
@@ -272,7 +273,8 @@ int main(int argc, char **argv)
 	offcpu_report(&streams, &o.stacks.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = end_ns - sess.interval_start_ns,
 					       .end_reason = sess.end_reason,
-					       .stack_storage_size = o.stacks.stack_storage });
+					       .stack_storage_size = o.stacks.stack_storage,
+					       .session = &sess });
 	if (o.output.verbose)
 		offcpu_print_notes(&col, unw);
 	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
@@ -282,6 +284,7 @@ detach:
 	loader_detach_hooks(&hook, 1);
 out:
 	capture_abort(cap);
+	ret = session_close(&sess, &col.losses, ret);
 	capture_opts_free(&o.capture);
 	offcpu_collector_free(&col);
 	unwinder_free(unw);

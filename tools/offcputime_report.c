@@ -224,8 +224,8 @@ static void print_footer(FILE *out, const struct offcpu_collector *c, const stru
 	if (l->count[LOSS_STACK_MAP_FULL])
 		fprintf(out, "  the stack storage holds %llu stacks: raise --stack-storage-size\n",
 			(unsigned long long)p->stack_storage_size);
-	if (p->cost)
-		bpf_cost_print(out, p->cost, p->duration_ns, p->samples);
+	if (p->session)
+		session_footer(out, p->session);
 }
 
 static void report_form(FILE *out, const struct offcpu_report_opts *o, struct offcpu_collector *c,
@@ -271,8 +271,8 @@ static void report_form(FILE *out, const struct offcpu_report_opts *o, struct of
 		json_u64(&j, "inferred_block_ends", c->inferred_ends);
 		stack_stops_json(&j, &stops);
 		losses_json(&j, &c->losses);
-		if (p->cost)
-			bpf_cost_json(&j, p->cost, p->samples);
+		if (p->session)
+			cost_json(&j, &p->session->cost);
 		json_object_end(&j);
 		json_line_end(&j);
 	} else if (o->folded) {

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "bpf_cost.h"
+#include "session.h"
 #include "capture.h"
 #include "parse.h"
 #include "offcputime_collect.h"
@@ -28,8 +28,7 @@ struct offcpu_period {
 	uint64_t duration_ns;
 	const char *end_reason; /* NULL for an interval */
 	uint64_t stack_storage_size;
-	const struct bpf_cost *cost; /* profile: what the BPF programs cost (or NULL) */
-	uint64_t samples;	     /* profile: samples taken, whoever they were of */
+	const struct session *session; /* at the end: its footer */
 };
 
 /* A report line: a row's count and total in the period reported */

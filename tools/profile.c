@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bpf_cost.h"
 #include "cpu_clock.h"
 #include "filters.h"
 #include "loader.h"
@@ -36,7 +35,7 @@ struct profile_opts {
 	struct offcpu_stack_opts stacks;
 	struct capture_opts capture;
 	struct runtime_opts runtime;
-	uint64_t duration_ns;
+	struct timing_opts timing; /* the duration is an argument; --max-cpu */
 	uint64_t freq_hz;   /* -F, or 0 with -c */
 	uint64_t period_ns; /* -c */
 	int cpu;	    /* -C, or -1 */
@@ -106,6 +105,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		state->child_inputs[2] = &o->stacks;
 		state->child_inputs[3] = &o->capture;
 		state->child_inputs[4] = &o->runtime;
+		state->child_inputs[5] = &o->timing;
 		break;
 	case 'F':
 	case 'c':
@@ -126,7 +126,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "one duration at most");
-		if (parse_duration(arg, NSEC_PER_SEC, &o->duration_ns) || !o->duration_ns)
+		if (parse_duration(arg, NSEC_PER_SEC, &o->timing.duration_ns) || !o->timing.duration_ns)
 			argp_error(state, "invalid duration '%s': expected seconds or e.g. 30s", arg);
 		break;
 	case ARGP_KEY_END:
@@ -154,6 +154,7 @@ static const struct argp_child children[] = {
 	{ &offcpu_stack_argp, 0, "Stacks:", 4 },
 	{ &capture_argp, 0, "Capture (for stallreport):", 5 },
 	{ &runtime_argp, 0, "Interpreters:", 6 },
+	{ &max_cpu_argp, 0, "Safety:", 7 },
 	{},
 };
 
@@ -196,21 +197,19 @@ static void announce(const struct profile_opts *o, const struct cpu_clock *clock
 		format_duration(d, sizeof(d), clock->period_ns));
 	if (o->cpu >= 0)
 		fprintf(stderr, " on CPU %d", o->cpu);
-	if (o->duration_ns)
-		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->duration_ns));
+	if (o->timing.duration_ns)
+		fprintf(stderr, " for %s", format_duration(d, sizeof(d), o->timing.duration_ns));
 	fprintf(stderr, "... Hit Ctrl-C to end.\n");
 }
 
 /* The samples the clock was due for that the program did not take, beyond one a CPU (the last
  * may be due as the clock stops); *taken: the samples taken, whoever they were of */
-static uint64_t samples_missed(struct profile_bpf *skel, const struct cpu_clock *clock,
-			       uint64_t *taken)
+static uint64_t samples_missed(struct profile_bpf *skel, const struct cpu_clock *clock)
 {
 	int ncpus = possible_cpus();
 	uint64_t *runs = calloc(ncpus, sizeof(*runs)), missed = 0;
 	__u32 zero = 0;
 
-	*taken = 0;
 	if (!runs || bpf_map__lookup_elem(skel->maps.sample_runs, &zero, sizeof(zero), runs,
 					  ncpus * sizeof(*runs), 0)) {
 		free(runs);
@@ -219,7 +218,6 @@ static uint64_t samples_missed(struct profile_bpf *skel, const struct cpu_clock 
 	for (int cpu = 0; cpu < ncpus; cpu++) {
 		uint64_t due = cpu_clock_expected(clock, cpu);
 
-		*taken += runs[cpu];
 		if (due > runs[cpu] + 1)
 			missed += due - runs[cpu] - 1;
 	}
@@ -242,11 +240,10 @@ int main(int argc, char **argv)
 	struct offcpu_collector col = {};
 	struct ring_buffer *rb = NULL;
 	struct cpu_clock clock = {};
-	struct bpf_cost cost = { .stats_fd = -1 };
 	struct session sess;
 	struct tp_hook hook = { .category = "sched", .name = "sched_switch",
 				.flavour = HOOK_TP_BTF };
-	uint64_t start_ns, end_ns, samples;
+	uint64_t start_ns, end_ns;
 	struct capture *cap = NULL;
 	struct report_streams streams;
 	int ret = EXIT_RUNTIME;
@@ -257,7 +254,9 @@ int main(int argc, char **argv)
 	wall = o.stacks.report.wall;
 	o.stacks.report.samples = !wall;
 
-	session_block_signals();
+	if ((ret = session_admit(&sess, "profile", &o.timing, &o.target, &o.capture)))
+		goto out;
+	ret = EXIT_RUNTIME;
 	if (capture_begin(&cap, &o.capture, "profile", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, o.stacks.report.folded, &streams);
@@ -295,14 +294,12 @@ int main(int argc, char **argv)
 		symbolizer_note_process_once(sym, o.target.pids.ids[i]);
 	if (offcpu_collector_init(&col, &OFFCPU_MAPS(skel), wall ? &hook : NULL, rb))
 		goto out;
-	bpf_cost_begin(&cost);
 	start_ns = monotonic_ns();
 	skel->bss->wall_start_ns = start_ns;
 	if ((wall && loader_attach_hooks(&hook, 1)) ||
 	    cpu_clock_attach(&clock, skel->progs.cpu_sample))
 		goto out;
-	if (session_begin(&sess, &(struct timing_opts){ .duration_ns = o.duration_ns }, &o.target,
-			  rb, NSEC_PER_SEC))
+	if (session_begin(&sess, &o.timing, &o.target, rb, NSEC_PER_SEC, skel->obj))
 		goto out;
 	announce(&o, &clock);
 
@@ -317,16 +314,12 @@ int main(int argc, char **argv)
 		goto end;
 	ring_buffer__consume(rb);
 	offcpu_collector_harvest(&col);
-	col.losses.count[LOSS_SAMPLES_MISSED] = samples_missed(skel, &clock, &samples);
-	bpf_cost_add(&cost, skel->progs.cpu_sample);
-	if (wall)
-		bpf_cost_add(&cost, skel->progs.sched_switch);
+	col.losses.count[LOSS_SAMPLES_MISSED] = samples_missed(skel, &clock);
 	offcpu_report(&streams, &o.stacks.report, &col, sym,
 		      &(struct offcpu_period){ .duration_ns = end_ns - start_ns,
 					       .end_reason = sess.end_reason,
 					       .stack_storage_size = o.stacks.stack_storage,
-					       .cost = &cost,
-					       .samples = samples });
+					       .session = &sess });
 	if (o.output.verbose)
 		offcpu_print_notes(&col, unw);
 	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
@@ -335,10 +328,10 @@ end:
 	session_end(&sess);
 out:
 	capture_abort(cap);
-	capture_opts_free(&o.capture);
 	cpu_clock_close(&clock);
 	loader_detach_hooks(&hook, 1);
-	bpf_cost_end(&cost);
+	ret = session_close(&sess, &col.losses, ret);
+	capture_opts_free(&o.capture);
 	offcpu_collector_free(&col);
 	unwinder_free(unw);
 	ring_buffer__free(rb);

@@ -14,6 +14,7 @@
 #include "stallreport_extract.h"
 #include "stallreport_formats.h"
 #include "stallreport_print.h"
+#include "stallreport_prune.h"
 
 enum format {
 	FORMAT_TEXT,
@@ -35,7 +36,7 @@ struct report_opts {
 	unsigned int pid;
 	const char *comm;
 	size_t top;
-	bool info, diff;
+	bool info, diff, prune;
 	char **files;
 	size_t nfiles;
 };
@@ -46,6 +47,7 @@ enum {
 	OPT_TOP,
 	OPT_INFO,
 	OPT_DIFF,
+	OPT_PRUNE,
 };
 
 static const struct argp_option options[] = {
@@ -60,6 +62,8 @@ static const struct argp_option options[] = {
 	{ "info", OPT_INFO, NULL, 0, "Print the captures' metadata", 0 },
 	{ "diff", OPT_DIFF, NULL, 0,
 	  "BASE CAPTURE: what changed from BASE to CAPTURE (text, json, svg)", 0 },
+	{ "prune", OPT_PRUNE, NULL, 0,
+	  "Remove the captures in the policy's capture_dir older than its retention", 0 },
 	{},
 };
 
@@ -71,7 +75,8 @@ static const char doc[] =
 	"  stallreport -f svg -o a.svg a.cap      an interactive flame graph\n"
 	"  stallreport --info *.cap               who traced what, when and why\n"
 	"  stallreport --diff before.cap a.cap    what changed after the fix\n"
-	"  stallreport -f pprof -o a.pb.gz a.cap  for go tool pprof, Pyroscope, Parca";
+	"  stallreport -f pprof -o a.pb.gz a.cap  for go tool pprof, Pyroscope, Parca\n"
+	"  stallreport --prune                    the retention of stallkit-policy(5)";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -121,11 +126,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DIFF:
 		o->diff = true;
 		break;
+	case OPT_PRUNE:
+		o->prune = true;
+		break;
 	case ARGP_KEY_ARGS:
 		o->files = state->argv + state->next;
 		o->nfiles = state->argc - state->next;
 		break;
 	case ARGP_KEY_END:
+		if (o->prune && o->nfiles)
+			argp_error(state, "--prune takes no capture: it prunes the policy's capture_dir");
+		if (o->prune)
+			break;
 		if (!o->nfiles)
 			argp_error(state, "no capture given");
 		if (o->diff && o->nfiles != 2)
@@ -330,6 +342,8 @@ int main(int argc, char **argv)
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	if (o.prune)
+		return prune_captures();
 	if (o.format == FORMAT_PPROF && !o.output && isatty(STDOUT_FILENO))
 		usage_error("pprof is binary: give -o FILE");
 	caps = calloc(o.nfiles, sizeof(*caps));

@@ -300,7 +300,9 @@ int main(int argc, char **argv)
 	if (o.stacks && !o.min_ns)
 		usage_error("--stacks needs --min LATENCY: the stacks are those of the slow calls");
 
-	session_block_signals();
+	if ((ret = session_admit(&sess, "syslat", &o.timing, &o.target, &o.capture)))
+		goto out;
+	ret = EXIT_RUNTIME;
 	if (capture_begin(&cap, &o.capture, "syslat", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &ec.streams);
@@ -344,7 +346,7 @@ int main(int argc, char **argv)
 	if (collector_init(&col, skel) || loader_attach_hooks(hooks, ARRAY_LEN(hooks)))
 		goto out;
 	if (session_begin(&sess, &o.timing, &o.target, rb,
-			  o.report.key_by ? TICK_KEYED_NS : TICK_DEFAULT_NS))
+			  o.report.key_by ? TICK_KEYED_NS : TICK_DEFAULT_NS, skel->obj))
 		goto detach;
 	announce(&o);
 
@@ -368,7 +370,8 @@ int main(int argc, char **argv)
 					      .inflight = &inflight,
 					      .stacks = o.stacks ? &stacks : NULL,
 					      .top_stacks = o.report.top ? o.report.top :
-									   TOP_STACKS });
+									   TOP_STACKS,
+					      .session = &sess });
 	if (o.output.verbose)
 		unwinder_print_stats(unw);
 	ret = capture_end(cap, sess.end_reason) ? EXIT_RUNTIME : 0;
@@ -378,13 +381,14 @@ detach:
 	loader_detach_hooks(hooks, ARRAY_LEN(hooks));
 out:
 	capture_abort(cap);
-	capture_opts_free(&o.capture);
+	ret = session_close(&sess, &col.losses, ret);
 	inflight_free(&inflight);
 	stacks_free(&stacks);
 	collector_free(&col);
 	unwinder_free(unw);
 	ring_buffer__free(rb);
 	syslat_bpf__destroy(skel);
+	capture_opts_free(&o.capture);
 	target_opts_free(&o.target);
 	return ret;
 }

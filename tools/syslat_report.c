@@ -228,6 +228,8 @@ static void report_text(FILE *out, const struct report_opts *o, const struct sys
 		text_inflight(out, p->inflight);
 	fputc('\n', out);
 	losses_print(out, &c->losses);
+	if (p->session)
+		session_footer(out, p->session);
 }
 
 static void json_row(struct json *j, const struct report_opts *o, const struct line *l)
@@ -331,6 +333,8 @@ static void report_json(FILE *out, const struct report_opts *o, const struct sys
 		json_row(&j, o, &lines[i]);
 	json_array_end(&j);
 	losses_json(&j, &c->losses);
+	if (p->session)
+		cost_json(&j, &p->session->cost);
 	if (p->stacks)
 		stacks_print_json(&j, p->stacks, p->top_stacks);
 	if (p->inflight)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "capture.h"
+#include "session.h"
 #include "syslat_collect.h"
 #include "syslat_inflight.h"
 #include "syslat_stacks.h"
@@ -22,6 +23,7 @@ struct report_period {
 	const struct syslat_inflight_list *inflight; /* NULL for an interval */
 	struct syslat_stacks *stacks;		     /* --stacks, at the end */
 	unsigned int top_stacks;
+	const struct session *session; /* at the end: its footer */
 };
 
 /* The report, in the forms wanted (text, JSON, or both for a capture) */

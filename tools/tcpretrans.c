@@ -283,7 +283,9 @@ int main(int argc, char **argv)
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 
-	session_block_signals();
+	if ((ret = session_admit(&sess, "tcpretrans", &o.timing, &o.target, &o.capture)))
+		goto out;
+	ret = EXIT_RUNTIME;
 	if (capture_begin(&cap, &o.capture, "tcpretrans", &o.target))
 		goto out;
 	capture_streams(cap, o.output.json, false, &streams);
@@ -317,7 +319,7 @@ int main(int argc, char **argv)
 		goto detach;
 	/* after attaching: a listener made meanwhile is noted by BPF, or here, or both */
 	listeners_note(&run.owners, bpf_map__fd(skel->maps.flow_owners), target_wants, &o.target);
-	if (session_begin(&sess, &o.timing, &o.target, rb, 0))
+	if (session_begin(&sess, &o.timing, &o.target, rb, 0, skel->obj))
 		goto detach;
 	announce(&o);
 
@@ -329,6 +331,7 @@ int main(int argc, char **argv)
 	facts.intervals = o.timing.interval_ns;
 	facts.interval_ns = monotonic_ns() - sess.interval_start_ns;
 	facts.end_reason = sess.end_reason;
+	facts.session = &sess;
 	facts.owner_unknown = run.owner_unknown;
 	facts.unattributed = run.unattributed + skel->bss->unattributed_drops;
 	losses_read(skel->maps.losses, &facts.losses);
@@ -343,6 +346,7 @@ free_report:
 	tcpr_report_free(&report);
 out:
 	capture_abort(cap);
+	ret = session_close(&sess, &facts.losses, ret);
 	capture_opts_free(&o.capture);
 	ring_buffer__free(rb);
 	symbolizer_free(sym);

@@ -625,6 +625,7 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 		json_u64(j, "not_attributed", facts->unattributed);
 		tables_json(r, &r->run);
 		losses_json(j, &facts->losses);
+		cost_json(j, &facts->session->cost);
 		json_object_end(j);
 		json_line_end(j);
 		fflush(r->json);
@@ -644,6 +645,7 @@ void tcpr_report_summary(struct tcpr_report *r, const struct tcpr_facts *facts)
 				"so it cannot be matched to the filter\n",
 				facts->unattributed);
 		losses_print(r->out, &facts->losses);
+		session_footer(r->out, facts->session);
 		fflush(r->out);
 	}
 }

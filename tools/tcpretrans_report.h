@@ -14,6 +14,7 @@
 #include "json.h"
 #include "loss_user.h"
 #include "rows.h"
+#include "session.h"
 #include "symbolizer.h"
 #include "tcpretrans.h"
 
@@ -58,6 +59,7 @@ struct tcpr_facts {
 	uint64_t owner_unknown; /* events whose owner neither BPF nor /proc knew */
 	uint64_t unattributed;	/* events not shown: their owner could not be matched to -p... */
 	struct losses losses;
+	const struct session *session; /* its footer */
 };
 
 /* Prints the column header of the event lines */

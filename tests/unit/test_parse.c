@@ -82,6 +82,7 @@ static void test_parse_duration_units(void **state)
 		{ "1.25us", 1250 },
 		{ "0.1s", 100000000 },
 		{ "2.5h", 9000 * NSEC_PER_SEC },
+		{ "7d", 7 * 86400 * NSEC_PER_SEC },
 		{ "007ms", 7 * NSEC_PER_MSEC },
 		/* beyond INT64_MAX but within uint64_t */
 		{ "10000000000s", 10000000000000000000ULL },
@@ -157,6 +158,30 @@ static void test_parse_duration_invalid(void **state)
 		assert_int_equal(ns, SENTINEL);
 	}
 	assert_int_equal(parse_duration(NULL, 1, &(uint64_t){ 0 }), -EINVAL);
+}
+
+static void test_parse_percent(void **state)
+{
+	static const struct {
+		const char *s;
+		double pct; /* 0: rejected */
+	} cases[] = {
+		{ "2%", 2 },   { "2", 2 },	 { "0.5%", 0.5 }, { "100%", 100 }, { "0.01", 0.01 },
+		{ "0%", 0 },   { "100.5%", 0 }, { "-1%", 0 },    { "2%%", 0 },	 { "2 %", 0 },
+		{ "", 0 },     { "%", 0 },	 { "two", 0 },	  { "2x", 0 },	 { "nan", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		double pct = -1;
+		int ret = parse_percent(cases[i].s, &pct);
+
+		if (cases[i].pct == 0 && (ret == 0 || pct != -1))
+			fail_msg("parse_percent(\"%s\") accepted", cases[i].s);
+		if (cases[i].pct != 0 && (ret != 0 || pct != cases[i].pct))
+			fail_msg("parse_percent(\"%s\") = %g, expected %g", cases[i].s, pct,
+				 cases[i].pct);
+	}
 }
 
 static void assert_ids(const struct id_list *list, const pid_t *ids, size_t len)
@@ -252,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_parse_duration_units),
 		cmocka_unit_test(test_parse_duration_default_unit),
 		cmocka_unit_test(test_parse_duration_invalid),
+		cmocka_unit_test(test_parse_percent),
 		cmocka_unit_test(test_id_list_single_and_lists),
 		cmocka_unit_test(test_id_list_duplicates_and_accumulation),
 		cmocka_unit_test(test_id_list_invalid_leaves_list),
