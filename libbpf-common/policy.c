@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "parse.h"
 #include "policy.h"
 
@@ -117,6 +118,7 @@ int policy_load_file(struct policy *p, const char *path, char *err, size_t errle
 	bool seen[NKEYS] = {};
 	unsigned int lineno = 0;
 	char line[1024];
+	struct stat st;
 	FILE *f;
 	int ret = 0;
 
@@ -132,6 +134,12 @@ int policy_load_file(struct policy *p, const char *path, char *err, size_t errle
 		return -1;
 	}
 	p->present = true;
+	if (fstat(fileno(f), &st) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		/* whoever else could write it could allow themselves anything */
+		snprintf(err, errlen, "%s: must be owned by root and writable by root only", path);
+		fclose(f);
+		return -1;
+	}
 	while (!ret && fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {

@@ -333,7 +333,7 @@ class Dnsblock(Test):
         self.assertEqual(lines[2], "")
         self.assertRegex(lines[3], r"^\d lookups? in .* \(of at least 100ms\); interrupted")
         self.assertIn(f"d200.nx.{ZONE}", out[out.index("NAME "):])
-        self.assertTrue(out.endswith("lost: none\n"), out)
+        self.assertRegex(out, r"\nlost: none\nended: interrupted\ncost: .*\n$")
         self.assertEqual(self.run_tool("stallreport", cap)[1], out)
 
     def test_bad_input(self):

@@ -164,6 +164,11 @@ class Admission(PolicyTest):
                 self.assertEqual(rc, 1, err)
                 self.assertIn(f"syslat: {self.policy}{message}", err)
                 self.assertEqual(out, "")
+        self.write_policy("max_duration = 5m")
+        os.chmod(self.policy, 0o666)
+        rc, _, err = self.run_policy_tool("syslat", "-d", "1s")
+        self.assertEqual(rc, 1)
+        self.assertIn(f"{self.policy}: must be owned by root and writable by root only", err)
         rc, _, err = self.run_policy_tool(
             "syslat", "-d", "1s", env=dict(self.env, STALLKIT_POLICY=self.policy + ".missing"))
         self.assertEqual(rc, 1)

@@ -63,7 +63,10 @@ class SyslatPoll(Test):
         cells = lines[header + 1].split()
         self.assertEqual(cells[:3], ["poll", "5", "0"])
         self.assertTrue(cells[5].endswith("ms"), cells)
-        self.assertEqual(lines[-1], "lost: none")
+        self.assertEqual(lines[-3:-1], ["lost: none", "ended: all traced processes exited"])
+        self.assertRegex(lines[-1], r"^cost: [\d.]+% of \d+ CPUs while tracing \(BPF programs "
+                                    r"[\d.]+%, the tool [\d.]+%\), [\d.]+ µs per event "
+                                    r"\(\d+ events\); start-up \S+ of CPU$")
 
 
 class SyslatErrors(Test):
@@ -339,7 +342,7 @@ class SyslatSignals(Test):
             text = f.read()
         self.assertIn("(terminated)", text)
         self.assertRegex(text, r"\npoll +\d+ +0 ")
-        self.assertTrue(text.endswith("lost: none\n"), text)
+        self.assertRegex(text, r"\nlost: none\nended: terminated\ncost: .*\n$")
 
 
 class SyslatEnvironment(Test):
