@@ -74,6 +74,7 @@ static const char doc[] =
 	"  stallreport a.cap                      the report the tool printed\n"
 	"  stallreport -f svg -o a.svg a.cap      an interactive flame graph\n"
 	"  stallreport --info *.cap               who traced what, when and why\n"
+	"  stallreport -f svg -o f.svg web-*.cap  one flame graph, a branch per host\n"
 	"  stallreport --diff before.cap a.cap    what changed after the fix\n"
 	"  stallreport -f pprof -o a.pb.gz a.cap  for go tool pprof, Pyroscope, Parca\n"
 	"  stallreport --prune                    the retention of stallkit-policy(5)";
@@ -203,8 +204,7 @@ static ssize_t read_captures(const struct report_opts *o, struct capture_data *c
 static bool several_hosts(const struct capture_data *caps, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (strcmp(capture_str(caps[i].meta, "host") ?: "",
-			   capture_str(caps[0].meta, "host") ?: ""))
+		if (strcmp(extract_host(&caps[i]) ?: "", extract_host(&caps[0]) ?: ""))
 			return true;
 	return false;
 }

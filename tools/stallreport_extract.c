@@ -190,7 +190,7 @@ static int add_row(struct stackset *s, const struct tool_kind *k, const json_t *
 		   const struct capture_data *d, const struct extract_filter *f, bool wall)
 {
 	const char *comm = capture_str(row, "comm");
-	const char *host = capture_str(d->meta, "host");
+	const char *host = extract_host(d);
 	struct row_builder b = { .n = 0 };
 	uint64_t pid, tid, count, value;
 	int64_t leaf;
@@ -294,4 +294,11 @@ bool extract_text_is_stacks(const struct capture_data *d)
 	const struct tool_kind *k = kind_of(d);
 
 	return k && k->text_is_stacks;
+}
+
+const char *extract_host(const struct capture_data *d)
+{
+	const char *tag = capture_str(json_object_get(d->meta, "tags"), "host");
+
+	return tag && *tag ? tag : capture_str(d->meta, "host");
 }

@@ -21,6 +21,12 @@ struct extract_filter {
 int extract_stacks(struct stackset *s, const struct capture_data *d,
 		   const struct extract_filter *f, char *err, size_t errlen);
 
+/*
+ * The name that labels capture d's rows: its tag "host" when it has one (the name a fleet
+ * knows the host by, e.g. Ansible's inventory name), else the host name it was taken on.
+ */
+const char *extract_host(const struct capture_data *d);
+
 /* Whether the tool's text report is its stacks and nothing else (offcputime, profile): a
  * merge of its captures prints merged stacks */
 bool extract_text_is_stacks(const struct capture_data *d);

@@ -261,6 +261,39 @@ class Captures(StallreportMixin, Test):
         only_b = self.report_json("--tag", "side=b", cap1, cap2)
         self.assertEqual({r["host"] for r in only_b["stacks"]}, {other})
 
+    def test_tag_host_names_the_host_in_a_merge(self):
+        """Captures of one machine, each with its tag host=NAME (as scripts/fleet/canary.yml
+        gives them), merge as hosts of those names, each with its own time; a capture without
+        the tag is labelled by its host name; one capture alone has no host frame."""
+        here = os.uname().nodename
+        w1, cap1, _ = self.capture("sleep:10:20", args=("--tag", "host=canary-a"))
+        w2, cap2, _ = self.capture("sleep:10:40", args=("--tag", "host=canary-b"))
+        w3, cap3, _ = self.capture("sleep:5:20")
+
+        both = self.report_json(cap1, cap2)
+        for host, w in (("canary-a", w1), ("canary-b", w2)):
+            with self.subTest(host=host):
+                rows = [r for r in both["stacks"] if r["host"] == host]
+                self.assertTrue(rows and all(r["pid"] == w.pid for r in rows), both["stacks"])
+                self.assertEqual(rows[0]["frames"][0]["name"], f"[host {host}]")
+                self.assertWithin(function_total({"stacks": rows}, "sleep_in_nanosleep"),
+                                  ground_truth(w, "sleep"), TOLERANCE)
+        text = self.stallreport(cap1, cap2)[1]
+        self.assertIn(f"blockwork ({w1.pid}) on canary-a", text)
+        self.assertIn(f"blockwork ({w2.pid}) on canary-b", text)
+        svg = self.stallreport("--format", "svg", cap1, cap2)[1]
+        self.assertIn("[host canary-a]", svg)
+        self.assertIn("[host canary-b]", svg)
+        self.assertIn(f"host:      {here} ", self.stallreport("--info", cap1)[1])
+        only_b = self.report_json("--tag", "host=canary-b", cap1, cap2)
+        self.assertEqual({r["host"] for r in only_b["stacks"]}, {"canary-b"})
+
+        mixed = self.stallreport("--format", "folded", cap1, cap3)[1].splitlines()
+        self.assertEqual({line.split(";")[0] for line in mixed},
+                         {"[host canary-a]", f"[host {here}]"})
+        alone = self.stallreport("--format", "folded", cap1)[1].splitlines()
+        self.assertTrue(all(line.startswith("blockwork;") for line in alone), alone)
+
     def test_sigterm_leaves_a_complete_capture(self):
         """Ended by SIGTERM mid-session, the tool writes its report and a complete capture."""
         w = self.blockwork("sleep:200:20")
