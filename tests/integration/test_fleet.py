@@ -13,7 +13,8 @@ import time
 
 from harness import ATTACH_TIMEOUT, TOOLS, Test, assert_no_sanitizer_report, tool
 
-PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../scripts/fleet/canary.yml")
+PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "../../scripts/fleet/canary.yml")
 TOLERANCE = 0.05
 # Each host's workload: different scenarios, so that a host's numbers cannot be another's
 WORKLOADS = {"alpha": ("sleep:10:30",), "beta": ("sleep:10:60", "pipe:20:20")}
@@ -96,16 +97,18 @@ class Fleet(Test):
                 if links:
                     return int(pid)
             time.sleep(0.1)
-        self.fail(f"offcputime for {label} did not attach; ansible-playbook "
-                  f"{'ended' if proc.poll() is not None else 'still runs'}")
+        self.fail(f"offcputime for {label} did not attach; " + (
+            f"ansible-playbook ended:\n{proc.stdout.read()}" if proc.poll() is not None
+            else "ansible-playbook still runs"))
 
     def test_canary_run_merges_the_hosts_and_reports_the_failure(self):
+        """alpha and beta trace a blockwork each (sleeps; beta also reads a pipe), gamma a PID
+        that is gone: the two captures merged under their inventory names, gamma reported."""
         workloads = {host: self.blockwork(*scenarios) for host, scenarios in WORKLOADS.items()}
         gone = subprocess.Popen(["true"])
         gone.wait()  # a PID that no longer exists: gamma's tool fails
         targets = {host: f"-p {w.pid}" for host, w in workloads.items()}
         targets["gamma"] = f"-p {gone.pid}"
-        started = time.monotonic()
         proc = self.playbook(self.inventory(targets), "-e", "tool=offcputime",
                              "-e", "reason='INC-1 p99'", "-e", "duration=60s")
         for host, w in workloads.items():
@@ -116,8 +119,6 @@ class Fleet(Test):
         log = proc.communicate(timeout=300)[0]
         # exit 2: a host failed; the others were merged all the same
         self.assertEqual(proc.returncode, 2, log)
-        self.assertLess(time.monotonic() - started, 60, "the tools did not end with their "
-                        "workloads")
 
         # the failure, reported with the tool's exit status and message
         self.assertIn("gamma: no capture: offcputime failed (exit status 1): offcputime: no "
@@ -140,7 +141,8 @@ class Fleet(Test):
                                           os.path.join(self.out, f"{host}.cap"))
             self.assertEqual(rc, 0, err)
             for expected in ("reason:    INC-1 p99", f"tag:       host={host}",
-                             f"target:    pid {workloads[host].pid} (blockwork)"):
+                             f"target:    pid {workloads[host].pid} (blockwork)",
+                             "(all traced processes exited)"):
                 self.assertIn(expected, info)
 
         # one report and one flame graph, each host's stacks under its name, with its times
