@@ -164,8 +164,10 @@ static void sink_emit(struct line_sink *s, bool all)
 		s->pending[done + n] = saved;
 		done = end;
 	}
-	memmove(s->pending, s->pending + done, s->len - done);
-	s->len -= done;
+	if (done) { /* (pending is NULL before the first write) */
+		memmove(s->pending, s->pending + done, s->len - done);
+		s->len -= done;
+	}
 }
 
 static ssize_t sink_write(void *cookie, const char *buf, size_t n)
@@ -438,8 +440,8 @@ void capture_abort(struct capture *c)
 		return;
 	close_streams(c);
 	if (c->records)
-		fclose(c->records);
-	else if (c->gz)
+		fclose(c->records); /* (the cookie stream leaves gz open) */
+	if (c->gz)
 		gzclose(c->gz);
 	if (c->fd >= 0)
 		close(c->fd);

@@ -416,6 +416,15 @@ class SyslatBadInput(Test):
             self.assertEqual(err, f"syslat: no process with PID {pid}\n")
             self.assertEqual(out, "")
 
+    def test_nonexistent_pid_with_a_capture_leaves_no_file(self):
+        """The capture's temporary file, made before tracing, is removed when tracing cannot
+        start."""
+        rc, out, err = self.run_tool("syslat", "-p", str(self.unused_pid()), "-o",
+                                     os.path.join(self.tmp.name, "a.cap"))
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"^syslat: no process with PID \d+\n$")
+        self.assertEqual(os.listdir(self.tmp.name), [])
+
     def unused_pid(self):
         with open("/proc/sys/kernel/pid_max") as f:
             pid_max = int(f.read())
