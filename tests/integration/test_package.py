@@ -109,7 +109,7 @@ class PackageTest(harness.Unprivileged):
             mode, owner, _size, _date, _time, path = line.split(None, 5)
             entries[path[1:].rstrip("/") or "/"] = (mode, owner)
         pages = [f"/usr/share/man/man{p[-1]}/{os.path.basename(p)}.gz"
-                 for p in glob.glob(os.path.join(SOURCE, "man", "*.[78]"))]
+                 for p in glob.glob(os.path.join(SOURCE, "man", "*.[578]"))]
         files = {f"/usr/sbin/{t}": "-rwxr-xr-x" for t in TRACERS + [READER]}
         files.update({path: "-rw-r--r--" for path in pages + [
             DOC + "copyright", DOC + "changelog.gz", DOC + "examples/policy.conf",
@@ -136,7 +136,7 @@ class PackageTest(harness.Unprivileged):
             needed = checked(["readelf", "--dynamic", path])
             self.assertNotIn("libasan", needed, f"{tool} is built with the sanitizers")
             self.assertNotIn("libubsan", needed, f"{tool} is built with the sanitizers")
-        for page in glob.glob(os.path.join(SOURCE, "man", "*.[78]")):
+        for page in glob.glob(os.path.join(SOURCE, "man", "*.[578]")):
             name = os.path.basename(page)
             with gzip.open(os.path.join(root, f"usr/share/man/man{name[-1]}/{name}.gz")) as f, \
                     open(page, "rb") as source:
