@@ -240,6 +240,7 @@ static __always_inline bool wall_first_sight(__u32 tid)
 static __always_inline void block_begins(void *ctx, bool preempt, const struct task_view *prev,
 					 __u64 *now)
 {
+	struct task_struct *task = prev->task;
 	struct offcpu_start *s;
 	bool begins;
 	__u32 state;
@@ -271,28 +272,35 @@ static __always_inline void block_begins(void *ctx, bool preempt, const struct t
 				user_stack(ctx, prev) : 0;
 	/* the kernel stack last: the memo builds on the walk left in stack_scratch */
 	s->kernel_stack = offcpu_cfg.kernel_stacks ?
-				  kstack_memoized(ctx, prev->task, &s->memo[state == OFFCPU_R],
+				  kstack_memoized(ctx, task, &s->memo[state == OFFCPU_R],
 						  offcpu_cfg.kstack_memo) :
 				  0;
-	if (offcpu_cfg.typed_tasks && bpf_core_field_exists(prev->task->sched_info)) {
-		s->runtime = prev->task->se.sum_exec_runtime;
-		s->arrivals = prev->task->sched_info.pcount;
+	if (offcpu_cfg.typed_tasks && bpf_core_field_exists(task->sched_info)) {
+		s->runtime = task->se.sum_exec_runtime;
+		s->arrivals = task->sched_info.pcount;
 	}
 	if (!*now)
 		*now = bpf_ktime_get_ns();
 	s->ts = *now;
 }
 
+/*
+ * CO-RE reads start from the task itself: through t->task they would also relocate
+ * struct task_view, a type of ours the kernel does not have, and looking for it in module BTF
+ * needs CAP_SYS_ADMIN (BPF_BTF_GET_NEXT_ID), which the tools do not keep.
+ */
 static __always_inline void note_comm(struct offcpu_value *v, const struct task_view *t)
 {
+	struct task_struct *task = t->task;
+
 	if (offcpu_cfg.typed_tasks && offcpu_cfg.per_thread)
-		__builtin_memcpy(v->comm, t->task->comm, sizeof(v->comm));
+		__builtin_memcpy(v->comm, task->comm, sizeof(v->comm));
 	else if (offcpu_cfg.typed_tasks)
-		__builtin_memcpy(v->comm, t->task->group_leader->comm, sizeof(v->comm));
+		__builtin_memcpy(v->comm, task->group_leader->comm, sizeof(v->comm));
 	else if (offcpu_cfg.per_thread)
-		BPF_CORE_READ_STR_INTO(&v->comm, t->task, comm);
+		BPF_CORE_READ_STR_INTO(&v->comm, task, comm);
 	else
-		BPF_CORE_READ_STR_INTO(&v->comm, t->task, group_leader, comm);
+		BPF_CORE_READ_STR_INTO(&v->comm, task, group_leader, comm);
 }
 
 static __always_inline void add_block(const struct offcpu_key *key, const struct task_view *t,
