@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "host.h"
 #include "loader.h"
+#include "privileges.h"
 #include "procfs.h"
 #include "probe.skel.h"
 
@@ -43,20 +45,33 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Whether the process may load and attach tracing programs; if not, says what it lacks */
+static bool may_trace(void)
+{
+	char missing[128];
+	uint64_t caps;
+
+	/* if capget itself fails, let the kernel's answer to the first load speak */
+	if (!privileges_effective(&caps) || (caps & CAP_BIT(CAP_SYS_ADMIN)) ||
+	    !privileges_missing(CAP_BIT(CAP_BPF) | CAP_BIT(CAP_PERFMON), missing, sizeof(missing)))
+		return true;
+	warnx("lacks %s, which loading and attaching its BPF programs needs (root has them). "
+	      "Installed, the tools carry them as file capabilities for the members of group "
+	      "stallkit%s: run it as one of them, or with sudo; stallcheck says what this user "
+	      "lacks", missing,
+	      prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1
+		      ? " (ignored here: this process runs with no_new_privs)" : "");
+	return false;
+}
+
 bool loader_init(bool be_verbose)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	uint64_t caps;
 
 	verbose = be_verbose;
 	libbpf_set_print(print_libbpf);
-	/* if capget itself fails, let the kernel's answer to the first load speak */
-	if (capabilities_effective(&caps) && !(caps & 1ULL << CAP_SYS_ADMIN) &&
-	    !((caps & 1ULL << CAP_BPF) && (caps & 1ULL << CAP_PERFMON))) {
-		warnx("needs root: loading BPF tracing programs requires CAP_BPF and CAP_PERFMON "
-		      "(or CAP_SYS_ADMIN); run it with sudo");
+	if (!may_trace())
 		return false;
-	}
 	/* Kernels from 5.11 charge BPF memory to the memory cgroup and ignore this limit, so
 	 * failing to raise it (no CAP_SYS_RESOURCE) is no error. */
 	if (setrlimit(RLIMIT_MEMLOCK, &unlimited) && verbose)
@@ -116,6 +131,20 @@ static void explain_failure(enum feature f, int err, bool at_load)
 		if (!tracefs_mount_point()) {
 			snprintf(why, len, "tracefs is not mounted (mount -t tracefs nodev "
 					   "/sys/kernel/tracing enables classic tracepoints)");
+			return;
+		}
+		if (err == -EACCES && access(tracefs_mount_point(), R_OK | X_OK)) {
+			snprintf(why, len, "tracefs (%s) is for root only: classic tracepoints "
+					   "need CAP_DAC_READ_SEARCH to find their IDs there",
+				 tracefs_mount_point());
+			return;
+		}
+		break;
+	case FEATURE_UPROBE:
+		if (!at_load && (err == -EACCES || err == -EPERM) && !privileges_have(CAP_SYS_ADMIN)) {
+			snprintf(why, len, "creating a uprobe needs CAP_SYS_ADMIN (%s without it: "
+					   "Linux 6.16 and the 2025 stable updates no longer accept "
+					   "CAP_PERFMON for uprobes)", strerror(-err));
 			return;
 		}
 		break;
@@ -313,7 +342,11 @@ int loader_load(struct bpf_object_skeleton *skeleton)
 	if (!err)
 		return 0;
 	err = -err;
-	if (err == EPERM) {
+	if (err == EPERM && strstr(last_warning, "failed to iterate BTF objects")) {
+		/* libbpf looks in modules' BTF for a type vmlinux lacks: a bug of ours */
+		warnx("a CO-RE relocation names a type the kernel does not have, and looking for it "
+		      "in kernel modules' BTF needs CAP_SYS_ADMIN: please report it with -v's output");
+	} else if (err == EPERM) {
 		warnx("the kernel refused to load the BPF programs (%s) although the privileges "
 		      "look right: a lockdown or security module forbids it%s%s",
 		      strerror(err), last_warning[0] ? "; libbpf said: " : "", last_warning);

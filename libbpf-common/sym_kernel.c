@@ -173,6 +173,9 @@ static void load_kallsyms(struct symbolizer *s)
 	fclose(f);
 	if (!any_address) {
 		/* kptr_restrict hides the addresses from us: nothing can be named */
+		fprintf(stderr, "note: /proc/kallsyms hides the kernel's addresses from this process "
+			"(CAP_SYSLOG shows them unless kernel.kptr_restrict = 2): kernel frames "
+			"are bare addresses\n");
 		s->nksyms = 0;
 		return;
 	}

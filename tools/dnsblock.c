@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "maps.h"
 #include "options.h"
+#include "privileges.h"
 #include "session.h"
 #include "symbolizer.h"
 #include "units.h"
@@ -157,6 +158,8 @@ int main(int argc, char **argv)
 
 	options_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	/* creating uprobes needs CAP_SYS_ADMIN: given up once they and the wire are attached */
+	privileges_keep(CAP_SYS_ADMIN);
 
 	if ((ret = session_admit(&sess, "dnsblock", &o.timing, &o.target, &o.capture)))
 		goto out;
@@ -208,6 +211,10 @@ int main(int argc, char **argv)
 	/* without the wire the resolver calls are still seen: a warning, not an end */
 	wire_probes_attach(&probes, skel->progs.dns_egress, skel->progs.dns_ingress,
 			   o.output.verbose);
+	if (privileges_done(CAP_SYS_ADMIN)) {
+		warn("giving up CAP_SYS_ADMIN");
+		goto detach;
+	}
 	if (session_begin(&sess, &o.timing, &o.target, rb, TICK, skel->obj))
 		goto detach;
 	announce(&o, &probes);
