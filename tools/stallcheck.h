@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/utsname.h>
 #include "loader.h"
@@ -33,7 +34,8 @@ struct host_facts {
 	char stats_why[REASON_LEN];
 
 	bool caps_known;
-	bool cap_bpf, cap_perfmon, cap_sys_admin, cap_sys_resource;
+	uint64_t caps;	       /* effective, CAP_BIT(CAP_...) */
+	bool kallsyms_visible; /* /proc/kallsyms shows this process the kernel's addresses */
 
 	bool cgroup2;
 	char cgroup2_path[PATH_MAX];
@@ -119,5 +121,13 @@ long unwind_rules_of(int fd);
 
 void report_text(FILE *out, const struct stallcheck *c);
 void report_json(FILE *out, const struct stallcheck *c);
+
+/* stallcheck_privileges.c: the capabilities the caller has, and what each tool lacks */
+struct json;
+void privileges_text(FILE *out, const struct host_facts *h);
+void privileges_lacking_text(FILE *out, const struct host_facts *h,
+			     const struct tool_check *tools);
+void privileges_json(struct json *j, const struct host_facts *h);
+void privileges_lacking_json(struct json *j, const struct host_facts *h, const char *tool);
 
 #endif

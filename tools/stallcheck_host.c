@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "filters.h"
 #include "host.h"
+#include "privileges.h"
 #include "procfs.h"
 #include "stallcheck.h"
 
@@ -147,17 +148,33 @@ static void read_bpf_stats(struct host_facts *h)
 			 strerror(-fd));
 }
 
+/*
+ * Whether /proc/kallsyms shows this process the kernel's addresses (kernel.kptr_restrict,
+ * kernel.perf_event_paranoid and CAP_SYSLOG decide): the first text symbol's is never 0.
+ */
+static bool kallsyms_visible(void)
+{
+	char line[512], type;
+	unsigned long long addr;
+	bool visible = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c", &addr, &type) == 2 && (type == 'T' || type == 't')) {
+			visible = addr != 0;
+			break;
+		}
+	}
+	fclose(f);
+	return visible;
+}
+
 static void read_caps(struct host_facts *h)
 {
-	uint64_t eff;
-
-	if (!capabilities_effective(&eff))
-		return;
-	h->caps_known = true;
-	h->cap_bpf = eff >> CAP_BPF & 1;
-	h->cap_perfmon = eff >> CAP_PERFMON & 1;
-	h->cap_sys_admin = eff >> CAP_SYS_ADMIN & 1;
-	h->cap_sys_resource = eff >> CAP_SYS_RESOURCE & 1;
+	h->caps_known = privileges_effective(&h->caps);
+	h->kallsyms_visible = kallsyms_visible();
 }
 
 /*

@@ -134,30 +134,6 @@ static void text_features(FILE *out)
 	}
 }
 
-static void text_caps(FILE *out, const struct host_facts *h)
-{
-	fprintf(out, "\nCapabilities of the caller (effective)\n");
-	if (!h->caps_known) {
-		item(out, "capget", "?", "failed: capabilities unknown");
-		return;
-	}
-	item(out, "CAP_BPF", yes_no(h->cap_bpf), "%s",
-	     h->cap_bpf || h->cap_sys_admin
-		     ? ""
-		     : "needed with CAP_PERFMON to load tracing programs (or CAP_SYS_ADMIN)");
-	item(out, "CAP_PERFMON", yes_no(h->cap_perfmon), "%s",
-	     h->cap_perfmon || h->cap_sys_admin
-		     ? ""
-		     : "needed with CAP_BPF to attach tracing programs (or CAP_SYS_ADMIN)");
-	item(out, "CAP_SYS_ADMIN", yes_no(h->cap_sys_admin), "%s",
-	     h->cap_sys_admin ? "" : "BPF stats and some older kernels need it");
-	item(out, "CAP_SYS_RESOURCE", yes_no(h->cap_sys_resource), "%s",
-	     h->cap_sys_resource
-		     ? ""
-		     : "cannot raise RLIMIT_MEMLOCK: harmless on Linux 5.11+, which charges BPF "
-		       "memory to the memory cgroup");
-}
-
 static void unwind_item(FILE *out, const char *label, long rules)
 {
 	if (rules > 0)
@@ -276,10 +252,11 @@ void report_text(FILE *out, const struct stallcheck *c)
 {
 	text_host(out, &c->host);
 	text_features(out);
-	text_caps(out, &c->host);
+	privileges_text(out, &c->host);
 	text_libc(out, &c->libc);
 	text_process(out, &c->process);
 	text_tools(out, c->tools);
+	privileges_lacking_text(out, &c->host, c->tools);
 }
 
 static void json_reason(struct json *j, const char *key, const char *why)
@@ -329,13 +306,7 @@ static void json_host(struct json *j, const struct host_facts *h)
 	json_reason(j, "reason", h->stats_why);
 	json_object_end(j);
 
-	json_object_begin(j, "capabilities");
-	json_bool(j, "known", h->caps_known);
-	json_bool(j, "cap_bpf", h->cap_bpf);
-	json_bool(j, "cap_perfmon", h->cap_perfmon);
-	json_bool(j, "cap_sys_admin", h->cap_sys_admin);
-	json_bool(j, "cap_sys_resource", h->cap_sys_resource);
-	json_object_end(j);
+	privileges_json(j, h);
 }
 
 static void json_features(struct json *j)
@@ -407,7 +378,7 @@ static void json_libc(struct json *j, const struct libc_facts *l)
 	json_object_end(j);
 }
 
-static void json_tool(struct json *j, const struct tool_check *t)
+static void json_tool(struct json *j, const struct tool_check *t, const struct host_facts *h)
 {
 	const char *flavour = hook_flavour_name(t->hooks[0].flavour);
 
@@ -445,6 +416,7 @@ static void json_tool(struct json *j, const struct tool_check *t)
 		json_object_end(j);
 		json_object_end(j);
 	}
+	privileges_lacking_json(j, h, t->name);
 	json_object_end(j);
 }
 
@@ -460,7 +432,7 @@ void report_json(FILE *out, const struct stallcheck *c)
 	json_process(&j, &c->process);
 	json_object_begin(&j, "tools");
 	for (size_t i = 0; i < STALLCHECK_TOOLS; i++)
-		json_tool(&j, &c->tools[i]);
+		json_tool(&j, &c->tools[i], &c->host);
 	json_object_end(&j);
 	json_object_end(&j);
 	json_line_end(&j);
