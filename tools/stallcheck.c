@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "options.h"
 #include "parse.h"
+#include "privileges.h"
 #include "stallcheck.h"
 
 struct stallcheck_opts {
@@ -94,12 +95,18 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	host_collect(&c->host);
-	libc_collect(&c->libc);
-	if (o.pid)
-		process_collect(&c->process, o.pid);
 	/* every probe once, before any output, so libbpf's -v log does not cut into the report */
 	for (enum feature f = 0; f < FEATURE_COUNT; f++)
 		feature_available(f);
+	/* the BPF stats and uprobe probes were its last use: not kept while ELF files are read */
+	if (privileges_drop(CAP_SYS_ADMIN)) {
+		perror("stallcheck: giving up CAP_SYS_ADMIN");
+		free(c);
+		return EXIT_RUNTIME;
+	}
+	libc_collect(&c->libc);
+	if (o.pid)
+		process_collect(&c->process, o.pid);
 	tools_collect(c->tools, &c->libc);
 	kernel_btf_free();
 
