@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "json.h"
+#include "privileges.h"
 #include "session.h"
 #include "session_facts.h"
 
@@ -244,6 +245,9 @@ int session_admit(struct session *s, const char *tool, struct timing_opts *timin
 		return ret;
 	apply_limits(s, timing);
 	cost_enable_stats(&s->cost);
+	/* the file capabilities grant CAP_SYS_ADMIN for the stats alone (docs/privileges.md) */
+	if ((ret = privileges_drop(CAP_SYS_ADMIN)))
+		return refuse(s, EXIT_RUNTIME, "giving up CAP_SYS_ADMIN: %s", strerror(-ret));
 	if (line_begin(&l, s, "start"))
 		return refuse(s, EXIT_RUNTIME, "out of memory");
 	json_u64(&l.j, "duration_ns", timing->duration_ns);
