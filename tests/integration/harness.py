@@ -83,8 +83,10 @@ class Unprivileged(unittest.TestCase):
         self.require_programs("ip")
         return DnsNamespace(self)
 
-    def tracer(self, name, *args, env=None):
-        return Tracer(self, name, args, env)
+    def tracer(self, name, *args, env=None, prefix=(), program=None):
+        """name with args in the background; prefix is a command that execs it (setpriv ...),
+        program a copy of the tool to run instead of the build's."""
+        return Tracer(self, name, args, env, prefix, program)
 
     def run_tool(self, name, *args, timeout=60, **kwargs):
         """Runs a tool to completion: (returncode, stdout, stderr), never a sanitizer's
@@ -310,8 +312,8 @@ class DnsNamespace:
 class Tracer:
     """A tool running in the background; started() returns once it has attached."""
 
-    def __init__(self, test, name, args, env=None):
-        self.proc = test.start([tool(name), *args], stdout=subprocess.PIPE,
+    def __init__(self, test, name, args, env=None, prefix=(), program=None):
+        self.proc = test.start([*prefix, program or tool(name), *args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
         self.stderr_lines = []
         self.attached = threading.Event()
