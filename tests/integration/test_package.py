@@ -223,6 +223,11 @@ class PackageTest(harness.Unprivileged):
                     self.assertIn("Permission denied", p.stderr, f"{user} {tool}")
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 class ThrowawayRoot:
     """A minimal Debian root with the package's dependencies in a new directory under /var/tmp,
     removed at cleanup; commands run in it with chroot, and nothing is mounted in it."""
@@ -232,17 +237,24 @@ class ThrowawayRoot:
         self.work = tempfile.mkdtemp(prefix="stallkit-package-", dir="/var/tmp")
         test.addCleanup(self.remove)
         self.root = os.path.join(self.work, "root")
-        sources = "/etc/apt/sources.list.d/debian.sources"
-        if not os.path.exists(sources):
-            sources = os.path.join(self.work, "debian.list")
-            with open("/etc/apt/sources.list") as f, open(sources, "w") as out:
-                out.writelines(line for line in f if re.match(r"^deb .*debian", line))
+        # this machine's Debian sources, in either format, wherever apt has them (a root made
+        # by mmdebstrap has them under another name)
+        sources = [name for name in sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
+                   if "debian.org" in read_text(name)]
+        if not sources:
+            sources = [os.path.join(self.work, "debian.list")]
+            lists = (glob.glob("/etc/apt/sources.list")
+                     + glob.glob("/etc/apt/sources.list.d/*.list"))
+            with open(sources[0], "w") as out:
+                for name in lists:
+                    with open(name) as f:
+                        out.writelines(line for line in f if re.match(r"^deb .*debian", line))
         with open("/etc/os-release") as f:
             release = re.search(r"^VERSION_CODENAME=(\S+)", f.read(), re.M).group(1)
         depends = checked(["dpkg-deb", "--field", deb, "Depends"])
         include = ",".join(d.strip().split(" ")[0] for d in depends.split(","))
         checked(["mmdebstrap", "--quiet", "--mode=root", "--variant=minbase",
-                 f"--include={include}", release, self.root, sources])
+                 f"--include={include}", release, self.root, *sources])
         shutil.copy(deb, self.path("/tmp/stallkit.deb"))
 
     def remove(self):
